@@ -1,0 +1,17 @@
+"""Exceptions a user can act on; their messages are shown as they are, so they say what to fix."""
+
+
+class FlowTypeError(Exception):
+    """Base for errors whose message is meant for the person who caused them."""
+
+
+class InvalidInput(FlowTypeError, ValueError):
+    """Input rejected before anything was written."""
+
+
+class ConfigError(FlowTypeError):
+    """A setting is missing or wrong; the message names it and says how to fix it."""
+
+
+class LakehouseUnavailable(FlowTypeError):
+    """A lakehouse could not be reached; the CSV store still holds the data."""

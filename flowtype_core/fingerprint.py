@@ -1,0 +1,46 @@
+"""Per-section row counts and content checksums, computed one way for every store.
+
+The CSV store and each lakehouse are fingerprinted by this same function, so a difference in
+the result is a difference in content, never in how it was measured.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+CONTENT_COLUMNS = ("session_id", "keystroke_id", "press_time", "release_time", "letter", "keycode")
+FINGERPRINT_SCHEMA = {
+    "participant_id": pl.String,
+    "session_id": pl.String,
+    "test_section_id": pl.String,
+    "rows": pl.Int64,
+    "checksum": pl.String,
+}
+
+
+def section_fingerprints(keystrokes: pl.DataFrame | pl.LazyFrame, sections: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """One row per section listed in `sections`: keystroke rows and an order-free checksum."""
+    row_text = pl.concat_str(
+        [pl.col(c).cast(pl.String).fill_null("\x00") for c in CONTENT_COLUMNS], separator="\x1f"
+    )
+    per_section = (
+        keystrokes.lazy()
+        .group_by("participant_id", "test_section_id")
+        .agg(
+            pl.len().cast(pl.Int64).alias("rows"),
+            row_text.hash(seed=7).cast(pl.UInt64).sum().alias("_k"),
+        )
+    )
+    meta_text = pl.concat_str([pl.col("sentence").fill_null(""), pl.col("user_input").fill_null("")], separator="\x1f")
+    return (
+        sections.lazy()
+        .select("participant_id", "session_id", "test_section_id", meta_text.hash(seed=11).alias("_m"))
+        .join(per_section, on=["participant_id", "test_section_id"], how="left")
+        .with_columns(
+            pl.col("rows").fill_null(0),
+            pl.format("{}-{}", pl.col("_m"), pl.col("_k").fill_null(0)).alias("checksum"),
+        )
+        .select(list(FINGERPRINT_SCHEMA))
+        .collect()
+        .cast(FINGERPRINT_SCHEMA)
+    )

@@ -1,0 +1,91 @@
+"""The one interface every lakehouse backend implements (local Delta, Databricks, ...).
+
+Semantics shared by all backends (SPEC §2, §3.3):
+- `replace_sections` replaces, per table, every row of the given sections in one atomic commit:
+  a re-submission never appends, leaves no leftovers, and readers never see half a section.
+- Writes retry on concurrent-commit conflicts; only a backend that is down raises
+  `LakehouseUnavailable` (the caller keeps the work in the outbox).
+- Reads return polars frames conformed to `flowtype_core.schema`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Iterable
+
+import polars as pl
+
+from flowtype_core.ids import check_id
+from flowtype_core.schema import TABLES
+
+
+class Lakehouse(ABC):
+    """A place that holds the keystrokes, sections and sessions tables."""
+
+    name: str
+
+    @abstractmethod
+    def ensure_tables(self) -> None:
+        """Create missing tables (idempotent)."""
+
+    @abstractmethod
+    def replace_sections(self, sections: pl.DataFrame, keystrokes: pl.DataFrame) -> None:
+        """Make the lakehouse hold exactly these rows for each section in `sections`.
+
+        `keystrokes` holds every press of those sections (possibly none for a section).
+        """
+
+    @abstractmethod
+    def upsert_sessions(self, sessions: pl.DataFrame) -> None:
+        """Insert or replace session rows by (participant_id, session_id)."""
+
+    @abstractmethod
+    def read_table(self, table: str, *, participant_id: str | None = None) -> pl.DataFrame:
+        """The whole table (or one participant's rows), conformed to the contract."""
+
+    @abstractmethod
+    def delete_sections(self, keys: pl.DataFrame) -> int:
+        """Remove sections (keys: participant_id, test_section_id) from every table; rows removed."""
+
+    def section_fingerprints(self) -> pl.DataFrame:
+        """Per section: keystroke row count and content checksum, for sync validation.
+
+        Backends may override with a pushed-down query; the result must equal this default.
+        """
+        from flowtype_core.fingerprint import section_fingerprints
+
+        return section_fingerprints(self.read_table("keystrokes"), self.read_table("sections"))
+
+    def maintain(self) -> dict[str, object]:
+        """Compact small files and remove unreferenced ones; returns what was done."""
+        return {}
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def check_table(table: str) -> str:
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; tables are {sorted(TABLES)}")
+    return table
+
+
+def section_keys(frame: pl.DataFrame) -> list[tuple[str, str]]:
+    """Distinct (participant_id, test_section_id) pairs, validated for use in predicates."""
+    pairs = frame.select("participant_id", "test_section_id").unique().rows()
+    return [(check_id(p, "participant_id"), check_id(s, "test_section_id")) for p, s in pairs]
+
+
+def key_predicate(pairs: Iterable[tuple[str, ...]], columns: tuple[str, str]) -> str:
+    """`(a = 'x' AND b IN ('y', ...)) OR ...` over validated ids; grouped by the first column.
+
+    Only ids that passed `check_id` (no quotes possible) reach this function.
+    """
+    grouped: dict[str, list[str]] = {}
+    for first, second in pairs:
+        grouped.setdefault(check_id(first, columns[0]), []).append(check_id(second, columns[1]))
+    parts = []
+    for first, seconds in sorted(grouped.items()):
+        inner = ", ".join(f"'{s}'" for s in sorted(set(seconds)))
+        parts.append(f"({columns[0]} = '{first}' AND {columns[1]} IN ({inner}))")
+    return " OR ".join(parts) if parts else "FALSE"
