@@ -10,16 +10,27 @@ from __future__ import annotations
 import configparser
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flowtype_core import redaction
 from flowtype_core.errors import ConfigError
 
 LAKEHOUSE_CHOICES = {"local": ("local",), "databricks": ("databricks",), "both": ("local", "databricks")}
 RUNNER_CHOICES = ("local", "databricks")
-_PLACEHOLDER_MARKERS = ("your-", "your_", "<", "changeme", "change-me", "xxxx", "example.com", "placeholder", "todo")
+_PLACEHOLDER_MARKERS = (
+    "your-",
+    "your_",
+    "<",
+    "changeme",
+    "change-me",
+    "xxxx",
+    "example.com",
+    "placeholder",
+    "todo",
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ class Settings:
     def databricks_enabled(self) -> bool:
         return "databricks" in self.lakehouses or self.runner == "databricks"
 
-    def with_data_dir(self, data_dir: str | Path) -> "Settings":
+    def with_data_dir(self, data_dir: str | Path) -> Settings:
         return replace(self, data_dir=Path(data_dir))
 
 
@@ -169,8 +180,11 @@ def check_strict(settings: Settings) -> None:
     required: list[tuple[str, str]] = [("DATABRICKS_SERVER_HOSTNAME", db.server_hostname or db.server_url)]
     required.append(("DATABRICKS_ACCESS_TOKEN", db.token))
     if "databricks" in settings.lakehouses:
-        required += [("DATABRICKS_HTTP_PATH", db.http_path), ("DATABRICKS_CATALOG", db.catalog),
-                     ("DATABRICKS_SCHEMA", db.schema)]
+        required += [
+            ("DATABRICKS_HTTP_PATH", db.http_path),
+            ("DATABRICKS_CATALOG", db.catalog),
+            ("DATABRICKS_SCHEMA", db.schema),
+        ]
     problems = []
     for name, value in required:
         if not value:

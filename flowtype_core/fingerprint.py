@@ -18,7 +18,9 @@ FINGERPRINT_SCHEMA = {
 }
 
 
-def section_fingerprints(keystrokes: pl.DataFrame | pl.LazyFrame, sections: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+def section_fingerprints(
+    keystrokes: pl.DataFrame | pl.LazyFrame, sections: pl.DataFrame | pl.LazyFrame
+) -> pl.DataFrame:
     """One row per section listed in `sections`: keystroke rows and an order-free checksum."""
     row_text = pl.concat_str(
         [pl.col(c).cast(pl.String).fill_null("\x00") for c in CONTENT_COLUMNS], separator="\x1f"
@@ -31,7 +33,9 @@ def section_fingerprints(keystrokes: pl.DataFrame | pl.LazyFrame, sections: pl.D
             row_text.hash(seed=7).cast(pl.UInt64).sum().alias("_k"),
         )
     )
-    meta_text = pl.concat_str([pl.col("sentence").fill_null(""), pl.col("user_input").fill_null("")], separator="\x1f")
+    meta_text = pl.concat_str(
+        [pl.col("sentence").fill_null(""), pl.col("user_input").fill_null("")], separator="\x1f"
+    )
     return (
         sections.lazy()
         .select("participant_id", "session_id", "test_section_id", meta_text.hash(seed=11).alias("_m"))

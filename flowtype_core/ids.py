@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flowtype_core.errors import InvalidInput
 
@@ -24,7 +24,7 @@ def check_id(value: object, what: str) -> str:
 
 def new_session_id(now: datetime | None = None) -> str:
     """Session ids sort by start time, e.g. `20261122_143022_123`."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return now.strftime("%Y%m%d_%H%M%S_") + f"{now.microsecond // 1000:03d}"
 
 

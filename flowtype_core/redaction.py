@@ -14,7 +14,9 @@ MASK = "[REDACTED]"
 _PATTERNS = [
     re.compile(r"dapi[0-9a-fA-F]{16,}(?:-\d+)?"),  # Databricks personal access tokens
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)((?:access_?token|token|password|secret|client_secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]{4,}"),
+    re.compile(
+        r"(?i)((?:access_?token|token|password|secret|client_secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',;&]{4,}"
+    ),
 ]
 _secrets: set[str] = set()
 _lock = threading.Lock()

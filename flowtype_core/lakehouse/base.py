@@ -11,7 +11,7 @@ Semantics shared by all backends (SPEC §2, §3.3):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Iterable
+from collections.abc import Iterable
 
 import polars as pl
 
@@ -60,7 +60,7 @@ class Lakehouse(ABC):
         """Compact small files and remove unreferenced ones; returns what was done."""
         return {}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook; most backends hold nothing to release
         """Release connections."""
 
 

@@ -1,0 +1,159 @@
+"""The embedded default: Delta tables on local disk, written with delta-rs.
+
+One writer per table per process (a lock), and retry with jittered backoff when a writer in
+another process commits first (`CommitFailedError`). Tables are plain Delta, so Spark,
+Databricks or polars can read them directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import polars as pl
+from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+
+from flowtype_core.config import Settings
+from flowtype_core.lakehouse.base import Lakehouse, check_table, key_predicate, section_keys
+from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS, TABLES
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+SECTION_KEY = ("participant_id", "test_section_id")
+SESSION_KEY = ("participant_id", "session_id")
+
+_table_locks: dict[str, threading.Lock] = {}
+_table_locks_guard = threading.Lock()
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    with _table_locks_guard:
+        return _table_locks.setdefault(str(path.resolve()), threading.Lock())
+
+
+def with_commit_retry(action: Callable[[], T], *, what: str, attempts: int = 12) -> T:
+    """Run `action`, retrying when another process committed first; other errors propagate."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except CommitFailedError as exc:
+            if attempt == attempts - 1:
+                raise
+            delay = min(2.0, 0.02 * 2**attempt) * (0.5 + random.random())
+            log.info("%s: concurrent commit, retry %d in %.0f ms (%s)", what, attempt + 1, delay * 1e3, exc)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+class LocalDeltaLakehouse(Lakehouse):
+    """Delta tables under `<data-dir>/lakehouse/<table>`."""
+
+    name = "local"
+
+    def __init__(self, settings: Settings) -> None:
+        self.root = Path(settings.data_dir) / "lakehouse"
+        self.ensure_tables()
+
+    def path(self, table: str) -> Path:
+        return self.root / check_table(table)
+
+    def ensure_tables(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        for spec in TABLES.values():
+            path = self.path(spec.name)
+            if DeltaTable.is_deltatable(str(path)):
+                continue
+            with _lock_for(path):
+                try:
+                    DeltaTable.create(str(path), schema=spec.empty().to_arrow().schema, mode="ignore")
+                except DeltaError as exc:  # another process created it between the check and now
+                    if not DeltaTable.is_deltatable(str(path)):
+                        raise
+                    log.debug("table %s created concurrently: %s", spec.name, exc)
+
+    def _overwrite_where(self, table: str, frame: pl.DataFrame, predicate: str) -> None:
+        spec = TABLES[table]
+        data = spec.conform(frame).to_arrow()
+        path = self.path(table)
+
+        def commit() -> None:
+            write_deltalake(str(path), data, mode="overwrite", predicate=predicate)
+
+        with _lock_for(path):
+            with_commit_retry(commit, what=f"replace rows in {table}")
+
+    def replace_sections(self, sections: pl.DataFrame, keystrokes: pl.DataFrame) -> None:
+        pairs = section_keys(sections)
+        if not pairs:
+            return
+        predicate = key_predicate(pairs, SECTION_KEY)
+        # Keystrokes first: a section row is only visible once its presses are in place.
+        self._overwrite_where(KEYSTROKES.name, keystrokes, predicate)
+        self._overwrite_where(SECTIONS.name, sections, predicate)
+
+    def upsert_sessions(self, sessions: pl.DataFrame) -> None:
+        if sessions.is_empty():
+            return
+        pairs = sessions.select(SESSION_KEY).unique().rows()
+        self._overwrite_where(SESSIONS.name, sessions, key_predicate(pairs, SESSION_KEY))
+
+    def read_table(self, table: str, *, participant_id: str | None = None) -> pl.DataFrame:
+        return self.scan_table(table, participant_id=participant_id).collect()
+
+    def scan_table(self, table: str, *, participant_id: str | None = None) -> pl.LazyFrame:
+        """Lazy scan, for readers that filter or aggregate before materialising."""
+        spec = TABLES[check_table(table)]
+        try:
+            lf = pl.scan_delta(str(self.path(table)))
+        except TableNotFoundError:
+            return spec.empty().lazy()
+        if participant_id is not None:
+            lf = lf.filter(pl.col("participant_id") == participant_id)
+        return lf.select([pl.col(c).cast(t) for c, t in spec.columns.items()])
+
+    def delete_sections(self, keys: pl.DataFrame) -> int:
+        pairs = section_keys(keys)
+        if not pairs:
+            return 0
+        predicate = key_predicate(pairs, SECTION_KEY)
+        removed = 0
+        for table in (SECTIONS.name, KEYSTROKES.name):
+            path = self.path(table)
+
+            def delete(path: Path = path) -> dict:
+                return DeltaTable(str(path)).delete(predicate)
+
+            with _lock_for(path):
+                metrics = with_commit_retry(delete, what=f"delete from {table}")
+            removed += int(metrics.get("num_deleted_rows", 0) or 0)
+        return removed
+
+    def maintain(self, *, retention_hours: int = 168) -> dict[str, object]:
+        done: dict[str, object] = {}
+        for table in TABLES:
+            path = self.path(table)
+
+            def compact(path: Path = path) -> dict:
+                dt = DeltaTable(str(path))
+                stats = dt.optimize.compact()
+                removed = dt.vacuum(retention_hours=retention_hours, dry_run=False)
+                dt.create_checkpoint()
+                return {
+                    "files_added": stats.get("numFilesAdded"),
+                    "files_removed": stats.get("numFilesRemoved"),
+                    "vacuumed": len(removed),
+                }
+
+            with _lock_for(path):
+                done[table] = with_commit_retry(compact, what=f"maintain {table}")
+        return done
+
+    def version(self, table: str) -> int:
+        """Current Delta version, for readers that process only what changed."""
+        return DeltaTable(str(self.path(table))).version()
