@@ -60,8 +60,8 @@ class Lakehouse(ABC):
         """Compact small files and remove unreferenced ones; returns what was done."""
         return {}
 
-    def close(self) -> None:  # noqa: B027 - optional hook; most backends hold nothing to release
-        """Release connections."""
+    def close(self) -> None:  # noqa: B027
+        """Release connections; most backends hold none."""
 
 
 def check_table(table: str) -> str:
