@@ -34,12 +34,7 @@ def _to_csv(frame: pl.DataFrame) -> bytes:
 def _read_csv(path: Path, spec: TableSpec) -> pl.DataFrame:
     if not path.is_file():
         return spec.empty()
-    raw = pl.read_csv(
-        path,
-        schema_overrides={c: pl.String for c in spec.columns},
-        infer_schema=False,
-        missing_utf8_is_empty_string=True,
-    )
+    raw = pl.read_csv(path, infer_schema=False)  # every column as text, typed below
     casts = []
     for column, dtype in spec.columns.items():
         col = pl.col(column)

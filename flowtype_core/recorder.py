@@ -1,0 +1,247 @@
+"""A typing session from consent to summary: validate, write the CSV, queue the lakehouse push.
+
+This is the one write path for live sessions, the demo generator and dataset imports, so all
+data reaches the store and the lakehouses the same way (SPEC §3.1-§3.3).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from flowtype_core.capture import validate_batch
+from flowtype_core.corpus import Sentence
+from flowtype_core.errors import InvalidInput
+from flowtype_core.ids import check_id, new_session_id, section_id
+from flowtype_core.metrics import section_metrics
+from flowtype_core.schema import SECTIONS, SESSIONS
+from flowtype_core.store.atomic import atomic_write_text
+from flowtype_core.store.csv_store import SessionStore
+from flowtype_core.sync.publisher import Publisher
+
+CONSENT_VERSION = "2026-11-v1"
+
+
+@dataclass(frozen=True)
+class SessionHandle:
+    """What the UI keeps for a running session; `token` ties browser batches to it."""
+
+    participant_id: str
+    session_id: str
+    token: str
+
+
+@dataclass(frozen=True)
+class SectionResult:
+    """Shown to the participant after each sentence."""
+
+    test_section_id: str
+    keystroke_count: int
+    wpm: float | None
+    error_rate: float | None
+    kspc: float | None
+    mean_iki_ms: float | None
+    user_input: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ms_to_datetime(column: str) -> pl.Expr:
+    return pl.from_epoch(pl.col(column), time_unit="ms").dt.replace_time_zone("UTC")
+
+
+def sections_from_keystrokes(
+    keystrokes: pl.DataFrame, sentence_ids: dict[str, str] | None = None
+) -> pl.DataFrame:
+    """Section rows (SPEC §2) computed from their keystrokes with the shared metric definitions."""
+    metrics = section_metrics(keystrokes)
+    ids = pl.DataFrame(
+        {
+            "test_section_id": list((sentence_ids or {}).keys()),
+            "sentence_id": list((sentence_ids or {}).values()),
+        },
+        schema={"test_section_id": pl.String, "sentence_id": pl.String},
+    )
+    return SECTIONS.conform(
+        metrics.join(ids, on="test_section_id", how="left").with_columns(
+            pl.col("sentence_id").fill_null(pl.col("sentence").hash().cast(pl.String).str.slice(0, 12)),
+            _ms_to_datetime("started_at").alias("started_at"),
+            _ms_to_datetime("completed_at").alias("completed_at"),
+            pl.col("iki_mean_ms").alias("mean_iki_ms"),
+        )
+    )
+
+
+def session_row(
+    participant_id: str,
+    session_id: str,
+    sections: pl.DataFrame,
+    *,
+    created_at: datetime,
+    status: str,
+    ended_at: datetime | None,
+) -> pl.DataFrame:
+    """The sessions-table row summarising a session's sections."""
+    return SESSIONS.conform(
+        pl.DataFrame(
+            {
+                "participant_id": [participant_id],
+                "session_id": [session_id],
+                "created_at": [created_at],
+                "ended_at": [ended_at],
+                "status": [status],
+                "sentence_count": [sections.height],
+                "total_keystrokes": [int(sections.get_column("keystroke_count").sum() or 0)],
+                "average_wpm": [sections.get_column("wpm").mean()],
+                "average_error_rate": [sections.get_column("error_rate").mean()],
+            },
+            schema_overrides={
+                "ended_at": pl.Datetime("us", "UTC"),
+                "created_at": pl.Datetime("us", "UTC"),
+                "average_wpm": pl.Float64,
+                "average_error_rate": pl.Float64,
+            },
+        )
+    )
+
+
+class Recorder:
+    """Records sessions into the CSV store and queues them for every lakehouse."""
+
+    def __init__(self, store: SessionStore, publisher: Publisher) -> None:
+        self.store = store
+        self.publisher = publisher
+
+    # live sessions ----------------------------------------------------------------------------
+    def start_session(
+        self, participant_id: str, *, consented_at: datetime | None, started_at: datetime | None = None
+    ) -> SessionHandle:
+        """Open a session; refuses without recorded consent. Earlier unfinished ones become abandoned.
+
+        `started_at` back-dates a session (demo data); live sessions start now.
+        """
+        check_id(participant_id, "participant_id")
+        if consented_at is None:
+            raise InvalidInput("consent is required before a session starts; nothing was recorded")
+        for _, old in self.store.sessions(participant_id):
+            current = self.store.read("session.csv", participant_id, old)
+            if current.height and current.get_column("status")[0] == "in_progress":
+                self.end_session(SessionHandle(participant_id, old, ""), status="abandoned")
+        started_at = started_at or _now()
+        session_id = new_session_id(started_at)
+        while self.store.session_dir(participant_id, session_id).exists():
+            started_at += timedelta(milliseconds=1)
+            session_id = new_session_id(started_at)
+        folder = self.store.session_dir(participant_id, session_id)
+        folder.mkdir(parents=True)
+        consent = {
+            "participant_id": participant_id,
+            "session_id": session_id,
+            "version": CONSENT_VERSION,
+            "consented_at": consented_at.astimezone(UTC).isoformat(),
+        }
+        atomic_write_text(folder / "consent.json", json.dumps(consent))
+        self._write_session(
+            participant_id, session_id, status="in_progress", ended_at=None, created_at=started_at
+        )
+        return SessionHandle(participant_id, session_id, secrets.token_urlsafe(16))
+
+    def consent(self, participant_id: str, session_id: str) -> dict[str, Any] | None:
+        path = self.store.session_dir(participant_id, session_id) / "consent.json"
+        return json.loads(path.read_text("utf-8")) if path.is_file() else None
+
+    def submit_section(
+        self, handle: SessionHandle, index: int, sentence: Sentence, batch: bytes | str | dict[str, Any]
+    ) -> SectionResult:
+        """Validate one sentence's batch and make it durable; a re-submission replaces it."""
+        if self.consent(handle.participant_id, handle.session_id) is None:
+            raise InvalidInput("this session has no recorded consent; nothing was recorded")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 1000:
+            raise InvalidInput(f"sentence index must be an integer from 0 to 999, got {index!r}")
+        test_section_id = section_id(handle.session_id, index)
+        captured = validate_batch(
+            batch,
+            participant_id=handle.participant_id,
+            session_id=handle.session_id,
+            test_section_id=test_section_id,
+            section_index=index,
+            sentence=sentence.text,
+            token=handle.token,
+        )
+        section = sections_from_keystrokes(captured.keystrokes, {test_section_id: sentence.id}).with_columns(
+            pl.lit(captured.started_at).alias("started_at"),
+            pl.lit(captured.completed_at).alias("completed_at"),
+        )
+        self.store.replace_sections(section, captured.keystrokes)
+        self._write_session(
+            handle.participant_id,
+            handle.session_id,
+            status="in_progress",
+            ended_at=None,
+            queued_sections=[test_section_id],
+        )
+        row = section.row(0, named=True)
+        return SectionResult(
+            test_section_id,
+            row["keystroke_count"],
+            row["wpm"],
+            row["error_rate"],
+            row["kspc"],
+            row["mean_iki_ms"],
+            captured.user_input,
+        )
+
+    def end_session(
+        self, handle: SessionHandle, *, status: str = "completed", ended_at: datetime | None = None
+    ) -> dict[str, Any]:
+        """Close a session as completed or abandoned; its sentences are kept either way."""
+        if status not in ("completed", "abandoned"):
+            raise InvalidInput(f"a session ends as completed or abandoned, not {status!r}")
+        return self._write_session(
+            handle.participant_id, handle.session_id, status=status, ended_at=ended_at or _now()
+        )
+
+    def _write_session(
+        self,
+        participant_id: str,
+        session_id: str,
+        *,
+        status: str,
+        ended_at: datetime | None,
+        queued_sections: list[str] | None = None,
+        created_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        existing = self.store.read("session.csv", participant_id, session_id)
+        created = existing.get_column("created_at")[0] if existing.height else (created_at or _now())
+        sections = self.store.read("sections.csv", participant_id, session_id)
+        row = session_row(
+            participant_id, session_id, sections, created_at=created, status=status, ended_at=ended_at
+        )
+        self.store.upsert_sessions(row)
+        self.publisher.enqueue(participant_id, session_id, queued_sections or [], session_row=True)
+        return row.row(0, named=True)
+
+    # bulk: demo data and dataset imports ------------------------------------------------------
+    def ingest(self, keystrokes: pl.DataFrame, sections: pl.DataFrame, sessions: pl.DataFrame) -> int:
+        """Write whole sessions at once through the same store and outbox; idempotent."""
+        for frame, what in ((keystrokes, "keystrokes"), (sections, "sections"), (sessions, "sessions")):
+            for column in ("participant_id", "session_id"):
+                for value in frame.get_column(column).unique().to_list():
+                    check_id(value, f"{what}.{column}")
+        self.store.replace_sections(sections, keystrokes)
+        self.store.upsert_sessions(sessions)
+        for (participant_id, session_id), group in sections.group_by(["participant_id", "session_id"]):
+            self.publisher.enqueue(
+                str(participant_id),
+                str(session_id),
+                group.get_column("test_section_id").to_list(),
+                session_row=True,
+            )
+        return keystrokes.height

@@ -1,0 +1,130 @@
+"""A durable outbox of lakehouse work, drained by a background publisher (SPEC §3.3, §3.4).
+
+Submitting a sentence writes the CSV (the durable record) and then an outbox entry naming the
+section; the participant never waits for a lakehouse. Entries reference the CSV rather than
+carrying data, so a drain always pushes the latest content and replaying it is idempotent.
+A failed push stays in the outbox with exponential backoff and jitter; a crash loses nothing,
+because the entry is on disk until the lakehouse has accepted the section.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from flowtype_core.ids import check_id
+from flowtype_core.redaction import redact
+from flowtype_core.store.atomic import atomic_write_text, folder_lock
+
+SESSION_ROW = "_session"  # entry name for "push the session row"
+BASE_DELAY_S = 1.0
+MAX_DELAY_S = 300.0
+
+
+@dataclass
+class OutboxEntry:
+    """One unit of pending work: a section (or the session row) to push to one lakehouse."""
+
+    lakehouse: str
+    participant_id: str
+    session_id: str
+    section: str  # a test_section_id, or SESSION_ROW
+    seq: int = field(default_factory=time.time_ns)
+    attempts: int = 0
+    next_attempt_at: float = 0.0
+    last_error: str = ""
+
+    @property
+    def filename(self) -> str:
+        return f"{self.participant_id}~{self.session_id}~{self.section}.json"
+
+
+def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> float:
+    """Seconds to wait after `attempts` failures: exponential, capped, with full jitter."""
+    base = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** max(0, attempts - 1))
+    return base * (0.5 + (rng or random).random())
+
+
+class Outbox:
+    """Entries as small JSON files under `<data-dir>/outbox/<lakehouse>/`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir) / "outbox"
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _dir(self, lakehouse: str) -> Path:
+        return self.root / check_id(lakehouse, "lakehouse")
+
+    def put(self, lakehouse: str, participant_id: str, session_id: str, section: str) -> OutboxEntry:
+        """Record work to do; a newer put for the same section supersedes the older one."""
+        check_id(participant_id, "participant_id")
+        check_id(session_id, "session_id")
+        if section != SESSION_ROW:
+            check_id(section, "test_section_id")
+        entry = OutboxEntry(lakehouse, participant_id, session_id, section)
+        folder = self._dir(lakehouse)
+        with folder_lock(folder):
+            atomic_write_text(folder / entry.filename, json.dumps(asdict(entry)))
+        return entry
+
+    def entries(self, lakehouse: str | None = None, *, due_only: bool = False) -> list[OutboxEntry]:
+        """Pending entries, oldest first; `due_only` leaves out those still backing off."""
+        now = time.time()
+        folders = (
+            [self._dir(lakehouse)] if lakehouse else sorted(p for p in self.root.iterdir() if p.is_dir())
+        )
+        found = []
+        for folder in folders:
+            for path in folder.glob("*.json"):
+                with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
+                    entry = OutboxEntry(**json.loads(path.read_text("utf-8")))
+                    if not due_only or entry.next_attempt_at <= now:
+                        found.append(entry)
+        return sorted(found, key=lambda e: e.seq)
+
+    def done(self, entry: OutboxEntry) -> bool:
+        """Remove the entry unless a newer put replaced it meanwhile (that one must still run)."""
+        folder = self._dir(entry.lakehouse)
+        with folder_lock(folder):
+            current = self._load(folder / entry.filename)
+            if current is None or current.seq != entry.seq:
+                return False
+            (folder / entry.filename).unlink()
+            return True
+
+    def failed(self, entry: OutboxEntry, error: BaseException | str) -> OutboxEntry:
+        """Keep the entry, schedule its retry, and remember the (redacted) error."""
+        folder = self._dir(entry.lakehouse)
+        with folder_lock(folder):
+            current = self._load(folder / entry.filename)
+            if current is None or current.seq != entry.seq:
+                return current or entry  # superseded: the newer entry keeps its own schedule
+            current.attempts += 1
+            current.next_attempt_at = time.time() + backoff_delay(current.attempts)
+            current.last_error = redact(error)[:2000]
+            atomic_write_text(folder / entry.filename, json.dumps(asdict(current)))
+            return current
+
+    def release_backoff(self, lakehouse: str | None = None) -> int:
+        """Make every entry due now (a manual "retry now")."""
+        count = 0
+        for entry in self.entries(lakehouse):
+            folder = self._dir(entry.lakehouse)
+            with folder_lock(folder):
+                current = self._load(folder / entry.filename)
+                if current is not None and current.next_attempt_at > 0:
+                    current.next_attempt_at = 0.0
+                    atomic_write_text(folder / entry.filename, json.dumps(asdict(current)))
+                    count += 1
+        return count
+
+    @staticmethod
+    def _load(path: Path) -> OutboxEntry | None:
+        try:
+            return OutboxEntry(**json.loads(path.read_text("utf-8")))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None

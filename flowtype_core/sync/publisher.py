@@ -1,0 +1,225 @@
+"""Pushes outbox entries to the lakehouses, in the background or on demand.
+
+One drain at a time per process; the CSV store is read at push time, so the lakehouse always
+receives the latest accepted content of a section, once, by replacement.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from flowtype_core.lakehouse.base import Lakehouse
+from flowtype_core.redaction import redact
+from flowtype_core.store.csv_store import SessionStore
+from flowtype_core.sync.history import SyncHistory, SyncRun
+from flowtype_core.sync.outbox import SESSION_ROW, Outbox, OutboxEntry
+
+log = logging.getLogger(__name__)
+IDLE_POLL_S = 5.0
+SESSIONS_PER_PUSH = 500
+
+
+@dataclass
+class DrainReport:
+    """What one drain did, per lakehouse."""
+
+    pushed_sections: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    rows: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+class Publisher:
+    """Moves work from the outbox into every configured lakehouse."""
+
+    def __init__(
+        self,
+        store: SessionStore,
+        outbox: Outbox,
+        lakehouses: Mapping[str, Lakehouse],
+        history: SyncHistory,
+        *,
+        maintain_every: int = 500,
+    ) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.lakehouses = dict(lakehouses)
+        self.history = history
+        self.maintain_every = maintain_every
+        self._commits_since_maintain: dict[str, int] = defaultdict(int)
+        self._drain_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def enqueue(
+        self, participant_id: str, session_id: str, sections: list[str], *, session_row: bool
+    ) -> None:
+        """Durably note that these sections (and the session row) must reach every lakehouse."""
+        names = [*sections, SESSION_ROW] if session_row else list(sections)
+        for lakehouse in self.lakehouses:
+            for name in names:
+                self.outbox.put(lakehouse, participant_id, session_id, name)
+        self._wake.set()
+
+    def drain(self, *, force: bool = False) -> DrainReport:
+        """Push every due entry now (all of them with `force`), in batches of whole sessions."""
+        report = DrainReport()
+        with self._drain_lock:
+            if force:
+                self.outbox.release_backoff()
+            by_lakehouse: dict[str, dict[tuple[str, str], list[OutboxEntry]]] = defaultdict(
+                lambda: defaultdict(list)
+            )
+            for entry in self.outbox.entries(due_only=True):
+                if entry.lakehouse in self.lakehouses:
+                    by_lakehouse[entry.lakehouse][(entry.participant_id, entry.session_id)].append(entry)
+            for name, sessions in by_lakehouse.items():
+                keys = list(sessions)
+                for start in range(0, len(keys), SESSIONS_PER_PUSH):
+                    batch = {key: sessions[key] for key in keys[start : start + SESSIONS_PER_PUSH]}
+                    self._push_batch(name, batch, report)
+        return report
+
+    def _push_batch(
+        self, name: str, batch: dict[tuple[str, str], list[OutboxEntry]], report: DrainReport
+    ) -> None:
+        entries = [e for group in batch.values() for e in group]
+        started = time.perf_counter()
+        try:
+            sections, rows = self._push(self.lakehouses[name], batch)
+        except Exception as exc:  # any failure keeps the work in the outbox
+            message = redact(f"{type(exc).__name__}: {exc}")
+            report.failures[name] = message
+            log.warning(
+                "lakehouse %s: push of %d session(s) failed, will retry: %s", name, len(batch), message
+            )
+            for entry in entries:
+                self.outbox.failed(entry, message)
+            self.history.record(
+                SyncRun(
+                    "publish",
+                    name,
+                    seconds=round(time.perf_counter() - started, 4),
+                    sections=len(entries),
+                    status="failed",
+                    error=message,
+                )
+            )
+            return
+        for entry in entries:
+            self.outbox.done(entry)
+        report.pushed_sections[name] += sections
+        report.rows[name] += rows
+        self.history.record(
+            SyncRun(
+                "publish", name, seconds=round(time.perf_counter() - started, 4), sections=sections, rows=rows
+            )
+        )
+        self._maybe_maintain(name, sections)
+
+    def _push(self, lakehouse: Lakehouse, batch: dict[tuple[str, str], list[OutboxEntry]]) -> tuple[int, int]:
+        section_frames, keystroke_frames, session_frames, gone = [], [], [], []
+        for (participant_id, session_id), entries in batch.items():
+            wanted = sorted({e.section for e in entries if e.section != SESSION_ROW})
+            if wanted:
+                sections = self.store.read("sections.csv", participant_id, session_id).filter(
+                    pl.col("test_section_id").is_in(wanted)
+                )
+                section_frames.append(sections)
+                keystroke_frames.append(
+                    self.store.read("keystrokes.csv", participant_id, session_id).filter(
+                        pl.col("test_section_id").is_in(wanted)
+                    )
+                )
+                present = set(sections.get_column("test_section_id").to_list())
+                gone += [(participant_id, s) for s in wanted if s not in present]
+            if any(e.section == SESSION_ROW for e in entries):
+                session_frames.append(self.store.read("session.csv", participant_id, session_id))
+        if gone:  # listed but no longer in the CSV store: the lakehouse must not keep them either
+            lakehouse.delete_sections(
+                pl.DataFrame(gone, schema=["participant_id", "test_section_id"], orient="row")
+            )
+        rows = 0
+        if section_frames:
+            keystrokes = pl.concat(keystroke_frames)
+            sections = pl.concat(section_frames)
+            lakehouse.replace_sections(sections, keystrokes)
+            rows = keystrokes.height
+        if session_frames:
+            lakehouse.upsert_sessions(pl.concat(session_frames))
+        return sum(f.height for f in section_frames), rows
+
+    def _maybe_maintain(self, name: str, sections: int) -> None:
+        self._commits_since_maintain[name] += max(1, sections)
+        if self._commits_since_maintain[name] < self.maintain_every:
+            return
+        self._commits_since_maintain[name] = 0
+        started = time.perf_counter()
+        try:
+            done = self.lakehouses[name].maintain()
+            self.history.record(
+                SyncRun("maintain", name, seconds=round(time.perf_counter() - started, 3), detail=done)
+            )
+        except Exception as exc:  # compaction is an optimisation; a failure must not stop publishing
+            self.history.record(
+                SyncRun("maintain", name, status="failed", error=f"{type(exc).__name__}: {exc}")
+            )
+
+    def pending(self) -> list[OutboxEntry]:
+        return self.outbox.entries()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Drain until nothing is due or `timeout` passes; True when the outbox is empty."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            report = self.drain()
+            if not self.outbox.entries():
+                return True
+            if not report.ok and not self.outbox.entries(due_only=True):
+                return False  # only backed-off failures are left
+        return not self.outbox.entries()
+
+    # background thread ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Publish in a daemon thread; pending entries from earlier runs are picked up at once."""
+        if self._thread and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="flowtype-publisher", daemon=True)
+        self._thread.start()
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._next_wait())
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.drain()
+            except Exception:  # keep the thread alive; entries stay in the outbox
+                log.exception("publisher drain failed")
+
+    def _next_wait(self) -> float:
+        entries = self.outbox.entries()
+        if not entries:
+            return IDLE_POLL_S
+        soonest = min(e.next_attempt_at for e in entries) - time.time()
+        return min(IDLE_POLL_S, max(0.05, soonest))

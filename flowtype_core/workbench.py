@@ -1,0 +1,94 @@
+"""One object that gives the app, the CLI and notebooks the same configured parts.
+
+from flowtype_core import open_workbench
+wb = open_workbench(data_dir="data")
+wb.lakehouse.read_table("sections")
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from flowtype_core import redaction
+from flowtype_core.accounts import AccountStore
+from flowtype_core.config import Settings, load_settings
+from flowtype_core.lakehouse.base import Lakehouse
+from flowtype_core.lakehouse.registry import open_lakehouses
+from flowtype_core.recorder import Recorder
+from flowtype_core.store.csv_store import SessionStore
+from flowtype_core.sync.history import SyncHistory
+from flowtype_core.sync.outbox import Outbox
+from flowtype_core.sync.publisher import Publisher
+
+
+@dataclass
+class Workbench:
+    """The configured store, lakehouses, recorder and publisher for one data directory."""
+
+    settings: Settings
+    _closed: bool = field(default=False, init=False)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    @cached_property
+    def store(self) -> SessionStore:
+        return SessionStore(self.data_dir)
+
+    @cached_property
+    def accounts(self) -> AccountStore:
+        return AccountStore(self.data_dir)
+
+    @cached_property
+    def lakehouses(self) -> dict[str, Lakehouse]:
+        return open_lakehouses(self.settings)
+
+    @property
+    def lakehouse(self) -> Lakehouse:
+        """The first configured lakehouse: the one readers use by default."""
+        return next(iter(self.lakehouses.values()))
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.data_dir)
+
+    @cached_property
+    def history(self) -> SyncHistory:
+        return SyncHistory(self.data_dir)
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        return Publisher(self.store, self.outbox, self.lakehouses, self.history)
+
+    @cached_property
+    def recorder(self) -> Recorder:
+        return Recorder(self.store, self.publisher)
+
+    def close(self) -> None:
+        if "publisher" in self.__dict__:
+            self.publisher.stop()
+        if "lakehouses" in self.__dict__:
+            for lakehouse in self.lakehouses.values():
+                lakehouse.close()
+        self._closed = True
+
+
+def open_workbench(
+    data_dir: str | Path | None = None, settings: Settings | None = None, **overrides: Any
+) -> Workbench:
+    """Build a workbench from settings (environment, secrets file) plus explicit overrides."""
+    redaction.install()
+    if settings is None:
+        if data_dir is not None:
+            overrides["FLOWTYPE_DATA_DIR"] = str(data_dir)
+        settings = load_settings(overrides)
+    elif data_dir is not None:
+        settings = settings.with_data_dir(data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("flowtype_core").debug("workbench at %s", settings.data_dir)
+    return Workbench(settings)
