@@ -1,0 +1,1 @@
+"""Streamlit-only code: cached resources, the login gate, the capture component, shared widgets."""

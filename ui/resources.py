@@ -1,0 +1,42 @@
+"""Long-lived objects for the Streamlit process, cached once (SPEC: connections in cache_resource)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import streamlit as st
+
+from flowtype_core import Workbench, open_workbench
+from flowtype_core.errors import ConfigError
+from flowtype_core.redaction import redact
+
+
+def _cli_data_dir() -> str | None:
+    """`streamlit run app.py -- --data-dir D` sets the data directory for this server."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--data-dir")
+    known, _ = parser.parse_known_args(sys.argv[1:])
+    return known.data_dir
+
+
+@st.cache_resource(show_spinner=False)
+def _open(data_dir: str | None) -> Workbench:
+    wb = open_workbench(data_dir=data_dir)
+    wb.publisher.start()  # lakehouse pushes happen in the background, never in a page run
+    return wb
+
+
+def workbench() -> Workbench:
+    """The configured workbench; stops the page with a clear message when settings are wrong."""
+    try:
+        return _open(_cli_data_dir())
+    except ConfigError as exc:
+        st.error(f"FlowType cannot start: {redact(exc)}")
+        st.stop()
+        raise  # unreachable: st.stop ends the script run
+
+
+def show_error(exc: BaseException) -> None:
+    """Errors shown in the UI never carry secrets."""
+    st.error(redact(exc))
