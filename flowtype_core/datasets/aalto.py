@@ -1,0 +1,234 @@
+"""Reader for the public Aalto "136M Keystrokes" files (Dhakal et al., CHI 2018).
+
+Each `<id>_keystrokes.txt` is tab-separated with the header in `AALTO_COLUMNS`. The files are not
+clean: sentences contain quote characters (so quoting is disabled), a few bytes are not UTF-8
+(decoded lossily), some PRESS_TIME values are floats such as `1.473278e+12`, KEYSTROKE_ID is not
+always in press order (the metrics order by press time) and some rows are malformed. A malformed
+row is dropped and counted against its file; it never stops an import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from flowtype_core.errors import InvalidInput
+from flowtype_core.ids import check_id
+from flowtype_core.metrics import section_metrics, session_metrics
+from flowtype_core.recorder import sections_from_keystrokes
+from flowtype_core.schema import KEYSTROKES, SESSIONS
+
+AALTO_COLUMNS = (
+    "PARTICIPANT_ID",
+    "TEST_SECTION_ID",
+    "SENTENCE",
+    "USER_INPUT",
+    "KEYSTROKE_ID",
+    "PRESS_TIME",
+    "RELEASE_TIME",
+    "LETTER",
+    "KEYCODE",
+)
+FILE_PATTERN = "*_keystrokes.txt"
+SESSION_ID = "aalto"
+FILES_PER_BATCH = 32
+# A byte that never occurs in the files, so each line arrives whole and is split by us: that is
+# how a row with too few or too many fields is counted instead of failing the whole read.
+_NO_SEPARATOR = "\x00"
+_INTEGER_FIELDS = {
+    "KEYSTROKE_ID": pl.Int64,
+    "PRESS_TIME": pl.Int64,
+    "RELEASE_TIME": pl.Int64,
+    "KEYCODE": pl.Int32,
+}
+_REQUIRED_FIELDS = ("KEYSTROKE_ID", "PRESS_TIME")
+_OPTIONAL_FIELDS = ("RELEASE_TIME", "KEYCODE")
+KEY = ("PARTICIPANT_ID", "TEST_SECTION_ID", "KEYSTROKE_ID")
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """What one file contributed: data rows seen, rows kept, rows dropped as malformed."""
+
+    file: str
+    rows: int
+    kept: int
+
+    @property
+    def malformed(self) -> int:
+        return self.rows - self.kept
+
+
+@dataclass(frozen=True)
+class AaltoImport:
+    """Frames ready for `Recorder.ingest`, conforming to `schema.KEYSTROKES/SECTIONS/SESSIONS`."""
+
+    keystrokes: pl.DataFrame
+    sections: pl.DataFrame
+    sessions: pl.DataFrame
+    files: tuple[FileReport, ...]
+
+    @property
+    def malformed(self) -> dict[str, int]:
+        """Malformed-row count per file name, only for files that had any."""
+        return {f.file: f.malformed for f in self.files if f.malformed}
+
+
+def _number(field: str) -> pl.Expr:
+    """Integer fields, accepting float spellings (`1.473278e+12`); anything else becomes null."""
+    as_float = pl.col(field).str.strip_chars().cast(pl.Float64, strict=False)
+    whole = as_float.is_finite() & (as_float.round() == as_float)
+    return pl.when(whole).then(as_float).cast(_INTEGER_FIELDS[field], strict=False)
+
+
+def _parse(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Split raw lines into typed fields and a `_valid` flag; header and blank lines are dropped.
+
+    Valid: exactly nine fields, ids present, keystroke id and press time are whole numbers, and
+    release time and keycode are whole numbers or empty (a key never released, an unknown code).
+    """
+    line = pl.col("line").str.strip_suffix("\r")
+    fields = line.str.split_exact("\t", len(AALTO_COLUMNS) - 1).struct.rename_fields(list(AALTO_COLUMNS))
+    parsed_or_empty = [
+        pl.col(c).is_not_null() | (pl.col(f"_{c}").str.strip_chars() == "") for c in _OPTIONAL_FIELDS
+    ]
+    valid = pl.all_horizontal(
+        line.str.count_matches("\t", literal=True) == len(AALTO_COLUMNS) - 1,
+        pl.col("PARTICIPANT_ID") != "",
+        pl.col("TEST_SECTION_ID") != "",
+        *(pl.col(c).is_not_null() for c in _REQUIRED_FIELDS),
+        *parsed_or_empty,
+    )
+    return (
+        lines.filter(pl.col("line").is_not_null() & ~pl.col("line").str.starts_with(AALTO_COLUMNS[0]))
+        .with_columns(fields.alias("_fields"))
+        .unnest("_fields")
+        .with_columns(pl.col(c).alias(f"_{c}") for c in _OPTIONAL_FIELDS)
+        .with_columns(
+            *(_number(c) for c in _INTEGER_FIELDS),
+            pl.col("PARTICIPANT_ID").str.strip_chars(),
+            pl.col("TEST_SECTION_ID").str.strip_chars(),
+        )
+        .with_columns(valid.fill_null(value=False).alias("_valid"))
+    )
+
+
+def _read_lines(paths: Sequence[Path]) -> pl.LazyFrame:
+    return pl.scan_csv(
+        list(paths),
+        has_header=False,
+        separator=_NO_SEPARATOR,
+        quote_char=None,
+        schema={"line": pl.String},
+        encoding="utf8-lossy",
+        include_file_paths="_file",
+        truncate_ragged_lines=True,
+    )
+
+
+def _unsafe_ids(rows: pl.DataFrame) -> pl.Expr:
+    """Rows whose participant or section id could not become a path part (checked once per id)."""
+    bad: dict[str, list[str]] = {}
+    for column in ("PARTICIPANT_ID", "TEST_SECTION_ID"):
+        bad[column] = []
+        for value in rows.get_column(column).unique().to_list():
+            try:
+                check_id(value, column)
+            except InvalidInput:
+                bad[column].append(value)
+    return pl.col("PARTICIPANT_ID").is_in(bad["PARTICIPANT_ID"]) | pl.col("TEST_SECTION_ID").is_in(
+        bad["TEST_SECTION_ID"]
+    )
+
+
+def sentence_id(text: str) -> str:
+    """A stable id for a sentence that has none: the same text always gets the same id."""
+    return "aalto_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def _keystrokes(rows: pl.DataFrame, created_at: datetime) -> pl.DataFrame:
+    frame = rows.select(
+        pl.col("PARTICIPANT_ID").alias("participant_id"),
+        pl.lit(SESSION_ID).alias("session_id"),
+        pl.col("TEST_SECTION_ID").alias("test_section_id"),
+        pl.col("SENTENCE").fill_null("").alias("sentence"),
+        pl.col("USER_INPUT").fill_null("").alias("user_input"),
+        pl.col("KEYSTROKE_ID").alias("keystroke_id"),
+        pl.col("PRESS_TIME").alias("press_time"),
+        pl.col("RELEASE_TIME").alias("release_time"),
+        # An empty LETTER (the dataset has many) means the character is unknown.
+        pl.col("LETTER").replace("", None).alias("letter"),
+        pl.col("KEYCODE").alias("keycode"),
+        pl.lit(created_at).cast(KEYSTROKES.columns["created_at"]).alias("created_at"),
+    )
+    return KEYSTROKES.conform(frame)
+
+
+def _epoch_ms(column: str) -> pl.Expr:
+    return pl.from_epoch(pl.col(column), time_unit="ms").dt.replace_time_zone("UTC")
+
+
+def _sessions(keystrokes: pl.DataFrame) -> pl.DataFrame:
+    per_session = session_metrics(section_metrics(keystrokes))
+    return SESSIONS.conform(
+        per_session.with_columns(
+            _epoch_ms("started_at").alias("created_at"),
+            _epoch_ms("completed_at").alias("ended_at"),
+            pl.lit("completed").alias("status"),
+            pl.col("n_sections").alias("sentence_count"),
+            pl.col("keystrokes").alias("total_keystrokes"),
+            pl.col("wpm").alias("average_wpm"),
+            pl.col("error_rate").alias("average_error_rate"),
+        )
+    )
+
+
+def read_aalto(directory: str | Path, *, progress: Progress | None = None) -> AaltoImport:
+    """Read every `<id>_keystrokes.txt` in `directory` into table-shaped frames.
+
+    Each file is one session (`session_id = "aalto"`) of its participant; `created_at` is the
+    import time; sessions start and end at their first and last key press. `progress(fraction,
+    message)` is called as batches of files are read (it suits `st.progress`).
+    """
+    paths = sorted(Path(directory).glob(FILE_PATTERN))
+    if not paths:
+        raise InvalidInput(f"no {FILE_PATTERN} files in {directory}")
+    created_at = datetime.now(UTC)
+    batches: list[pl.DataFrame] = []
+    for start in range(0, len(paths), FILES_PER_BATCH):
+        batch = paths[start : start + FILES_PER_BATCH]
+        batches.append(_parse(_read_lines(batch)).collect())
+        if progress is not None:
+            done = start + len(batch)
+            progress(0.9 * done / len(paths), f"read {done}/{len(paths)} files")
+    parsed = pl.concat(batches).with_row_index("_row")
+    valid = parsed.filter("_valid")
+    # Unsafe ids could not become path parts; a repeated key would break the upsert (keep the first).
+    kept = valid.filter(~_unsafe_ids(valid)).unique(KEY, keep="first", maintain_order=True)
+    kept_per_file = kept.group_by("_file").len("kept")
+    files = tuple(
+        FileReport(Path(file).name, rows, kept_rows or 0)
+        for file, rows, kept_rows in parsed.group_by("_file")
+        .len("rows")
+        .join(kept_per_file, on="_file", how="left")
+        .sort("_file")
+        .iter_rows()
+    )
+    keystrokes = _keystrokes(kept, created_at)
+    ids = {text: sentence_id(text) for text in keystrokes.get_column("sentence").unique().to_list()}
+    section_ids = dict(
+        keystrokes.select("test_section_id", pl.col("sentence").replace_strict(ids).alias("sentence_id"))
+        .unique("test_section_id")
+        .iter_rows()
+    )
+    sections = sections_from_keystrokes(keystrokes, section_ids)
+    if progress is not None:
+        progress(1.0, f"{keystrokes.height} keystrokes in {sections.height} sections")
+    return AaltoImport(keystrokes, sections, _sessions(keystrokes), files)

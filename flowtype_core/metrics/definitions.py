@@ -1,0 +1,224 @@
+"""Typing metrics of SPEC §3.5 (the Aalto study's definitions), written once for every engine.
+
+The functions take and return native frames (a polars DataFrame or LazyFrame, a PySpark
+DataFrame) and express their logic with narwhals, so the app, the notebooks and the medallion
+pipeline on Spark all compute the same numbers from the same code. Within a section the presses
+are ordered by press time (ties by keystroke id), never by keystroke id alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any, Concatenate
+
+import narwhals as nw
+from narwhals.typing import IntoFrameT
+
+from flowtype_core.metrics.edit_distance import with_edit_distance
+
+SECTION_KEY = ("participant_id", "session_id", "test_section_id")
+PRESS_ORDER = ("press_time", "keystroke_id")
+BACKSPACE = "BKSP"
+# Metrics averaged from sections to sessions and participants, and summarised over participants.
+SECTION_MEANS = ("wpm", "error_rate", "kspc", "iki_mean_ms", "iki_median_ms", "hold_mean_ms", "rollover")
+SUMMARY_METRICS = {
+    "wpm": "wpm",
+    "error_rate_pct": "error_rate",
+    "iki_mean_ms": "iki_mean_ms",
+    "hold_mean_ms": "hold_mean_ms",
+    "rollover": "rollover",
+    "kspc": "kspc",
+}
+
+
+def _native_in_out(
+    fn: Callable[Concatenate[nw.LazyFrame[Any], ...], nw.LazyFrame[Any]],
+) -> Callable[..., Any]:
+    """Run `fn` lazily on any native frame and hand back the caller's own frame type.
+
+    Eager input is made lazy first so that polars prunes the columns a metric does not need.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(frame: IntoFrameT, *args: Any, **kwargs: Any) -> IntoFrameT:
+        wrapped = nw.from_native(frame)
+        if isinstance(wrapped, nw.DataFrame):
+            return fn(wrapped.lazy(), *args, **kwargs).collect().to_native()
+        return fn(wrapped, *args, **kwargs).to_native()
+
+    return wrapper
+
+
+def _prev(column: str) -> nw.Expr:
+    return nw.col(column).shift(1).over(*SECTION_KEY, order_by=PRESS_ORDER)
+
+
+def _timing_features() -> list[nw.Expr]:
+    prev_press = _prev("press_time")
+    is_rollover = (nw.col("press_time") < _prev("release_time")).fill_null(value=False)
+    return [
+        (nw.col("release_time") - nw.col("press_time")).alias("hold_ms"),
+        (nw.col("press_time") - prev_press).alias("iki_ms"),
+        # Null for a section's first press; an unknown (never released) previous key is no rollover.
+        nw.when(~prev_press.is_null()).then(is_rollover).alias("rollover"),
+    ]
+
+
+def _letter_features() -> list[nw.Expr]:
+    prev_letter = _prev("letter")
+    both_chars = (nw.col("letter").str.len_chars() == 1) & (prev_letter.str.len_chars() == 1)
+    return [
+        prev_letter.alias("prev_letter"),
+        # Only character pairs form a digraph: "SHIFT" then "T" is not the digraph "ST".
+        nw.when(both_chars).then(nw.concat_str(prev_letter, nw.col("letter"))).alias("digraph"),
+    ]
+
+
+@_native_in_out
+def keystroke_features(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Per press: hold_ms, iki_ms (from the previous press), rollover flag, prev_letter, digraph."""
+    return ks.with_columns(*_timing_features(), *_letter_features())
+
+
+@_native_in_out
+def section_metrics(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """One row per (participant_id, session_id, test_section_id).
+
+    Columns: sentence, user_input, keystroke_count, wpm, error_rate (uncorrected, percent), kspc,
+    iki_mean_ms, iki_median_ms, hold_mean_ms, rollover (ratio), backspaces, duration_ms, and
+    started_at / completed_at (first and last press time, epoch ms). A metric that is undefined for
+    a section (wpm with fewer than 2 characters or no duration, ...) is null, so left out of means.
+    """
+    n = nw.col("keystroke_count")
+    input_chars = nw.col("user_input").str.len_chars()
+    duration = nw.col("duration_ms")
+    longer = nw.max_horizontal(nw.col("sentence").str.len_chars(), input_chars)
+    per_section = (
+        ks.with_columns(*_timing_features())
+        .group_by(*SECTION_KEY)
+        .agg(
+            nw.col("sentence").any_value(),
+            nw.col("user_input").any_value(),
+            nw.len().cast(nw.Int64).alias("keystroke_count"),
+            nw.col("press_time").min().alias("started_at"),
+            nw.col("press_time").max().alias("completed_at"),
+            nw.col("iki_ms").mean().alias("iki_mean_ms"),
+            nw.col("iki_ms").median().cast(nw.Float64).alias("iki_median_ms"),
+            nw.col("hold_ms").mean().alias("hold_mean_ms"),
+            nw.col("rollover").cast(nw.Float64).mean().alias("rollover"),
+            (nw.col("letter") == BACKSPACE).cast(nw.Int64).sum().alias("backspaces"),
+        )
+        .with_columns((nw.col("completed_at") - nw.col("started_at")).alias("duration_ms"))
+    )
+    return with_edit_distance(per_section, "sentence", "user_input", "_edits").select(
+        *SECTION_KEY,
+        "sentence",
+        "user_input",
+        "keystroke_count",
+        nw.when((input_chars >= 2) & (duration > 0))
+        .then((input_chars - 1) / (duration / 1000) * 60 / 5)
+        .alias("wpm"),
+        nw.when(longer > 0).then(nw.col("_edits") / longer * 100).alias("error_rate"),
+        nw.when(input_chars > 0).then(n / input_chars).alias("kspc"),
+        "iki_mean_ms",
+        "iki_median_ms",
+        "hold_mean_ms",
+        "rollover",
+        "backspaces",
+        "duration_ms",
+        "started_at",
+        "completed_at",
+    )
+
+
+def _mean_over(sections: nw.LazyFrame[Any], by: tuple[str, ...]) -> nw.LazyFrame[Any]:
+    return sections.group_by(*by).agg(
+        nw.len().cast(nw.Int64).alias("n_sections"),
+        nw.col("keystroke_count").sum().alias("keystrokes"),
+        nw.col("backspaces").sum(),
+        nw.col("started_at").min(),
+        nw.col("completed_at").max(),
+        *(nw.col(m).mean() for m in SECTION_MEANS),
+    )
+
+
+@_native_in_out
+def session_metrics(sections: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """One row per (participant_id, session_id): means over its sections, counts, first/last press."""
+    return _mean_over(sections, ("participant_id", "session_id"))
+
+
+@_native_in_out
+def participant_metrics(sections: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """One row per participant: the mean over their sections (SPEC §3.5), counts, first/last press."""
+    return _mean_over(sections, ("participant_id",))
+
+
+def population_summary(participants: Any) -> dict[str, float | int | None]:
+    """Population figures over participants: mean and sample SD (ddof=1) of each metric.
+
+    Returns plain numbers (None where undefined) so it prints as JSON and compares with
+    `PUBLISHED_CHI2018`.
+    """
+    frame = nw.from_native(participants).lazy()
+    stats = [nw.len().cast(nw.Int64).alias("participants")]
+    stats += [nw.col("n_sections").sum().alias("sections"), nw.col("keystrokes").sum()]
+    for key, column in SUMMARY_METRICS.items():
+        stats += [nw.col(column).mean().alias(f"{key}_mean"), nw.col(column).std(ddof=1).alias(f"{key}_sd")]
+    row = frame.select(*stats).collect().rows(named=True)[0]
+    return {k: _plain(v) for k, v in row.items()}
+
+
+def _plain(value: Any) -> float | int | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value if isinstance(value, int) else float(value)
+
+
+@_native_in_out
+def digraph_latencies(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Per (participant_id, digraph): mean and median latency (the IKI into the second key), count."""
+    return (
+        ks.with_columns(*_timing_features(), *_letter_features())
+        .filter(~nw.col("digraph").is_null() & ~nw.col("iki_ms").is_null())
+        .group_by("participant_id", "digraph")
+        .agg(
+            nw.col("prev_letter").any_value().alias("first"),
+            nw.col("letter").any_value().alias("second"),
+            nw.col("iki_ms").mean().alias("latency_mean_ms"),
+            nw.col("iki_ms").median().cast(nw.Float64).alias("latency_median_ms"),
+            nw.len().cast(nw.Int64).alias("count"),
+        )
+    )
+
+
+@_native_in_out
+def key_stats(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Per key: presses, mean hold, mean IKI into it, and how often the next press is a backspace.
+
+    `backspace_rate` is the error-proneness of a key: the share of its presses that were
+    immediately corrected.
+    """
+    features = ks.with_columns(*_timing_features(), *_letter_features())
+    per_key = (
+        features.filter(~nw.col("letter").is_null())
+        .group_by("letter")
+        .agg(
+            nw.len().cast(nw.Int64).alias("presses"),
+            nw.col("hold_ms").mean().alias("hold_mean_ms"),
+            nw.col("iki_ms").mean().alias("iki_mean_ms"),
+        )
+    )
+    corrected = (
+        features.filter((nw.col("letter") == BACKSPACE) & ~nw.col("prev_letter").is_null())
+        .group_by("prev_letter")
+        .agg(nw.len().cast(nw.Int64).alias("followed_by_backspace"))
+        .rename({"prev_letter": "letter"})
+    )
+    return (
+        per_key.join(corrected, on="letter", how="left")
+        .with_columns(nw.col("followed_by_backspace").fill_null(0))
+        .with_columns((nw.col("followed_by_backspace") / nw.col("presses")).alias("backspace_rate"))
+    )
