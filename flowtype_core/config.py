@@ -92,8 +92,8 @@ def _read_secrets_file(path: Path) -> dict[str, Any]:
     return flat
 
 
-def _read_profile(name: str) -> dict[str, str]:
-    cfg_path = Path(os.environ.get("DATABRICKS_CONFIG_FILE", Path.home() / ".databrickscfg"))
+def _read_profile(name: str, env: Mapping[str, str]) -> dict[str, str]:
+    cfg_path = Path(env.get("DATABRICKS_CONFIG_FILE", Path.home() / ".databrickscfg"))
     if not cfg_path.is_file():
         return {}
     parser = configparser.ConfigParser()
@@ -134,7 +134,7 @@ def load_settings(
 
     profile_name = get("DATABRICKS_PROFILE")
     needs_databricks = "databricks" in LAKEHOUSE_CHOICES[lakehouse] or runner == "databricks"
-    profile = _read_profile(profile_name) if (profile_name or needs_databricks) else {}
+    profile = _read_profile(profile_name, env) if (profile_name or needs_databricks) else {}
     host = get("DATABRICKS_SERVER_HOSTNAME") or get("DATABRICKS_HOST") or profile.get("host", "")
     host = host.removeprefix("https://").removeprefix("http://").rstrip("/")
     token = get("DATABRICKS_ACCESS_TOKEN") or get("DATABRICKS_TOKEN") or profile.get("token", "")
