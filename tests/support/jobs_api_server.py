@@ -57,13 +57,6 @@ TERMINATION = {
     UPSTREAM_FAILED: ("SKIPPED", "SUCCESS"),
     UPSTREAM_CANCELED: ("SKIPPED", "SUCCESS"),
 }
-ENDPOINTS = {
-    ("POST", "run-now"),
-    ("POST", "runs/submit"),
-    ("GET", "runs/get"),
-    ("POST", "runs/cancel"),
-    ("GET", "get"),
-}
 JOBS_PATH = re.compile(r"^/api/2\.[12]/jobs/(?P<endpoint>[a-z/-]+)$")
 
 
@@ -255,7 +248,11 @@ class JobsApiServer:
         message: str | None = None,
         action: Callable[[TaskContext], Any] | None = None,
     ) -> None:
-        """Decide how every later run of `task_key` ends; an action's exception fails the task."""
+        """Decide how every later run of `task_key` ends; an action's exception fails the task.
+
+        The action runs in the request thread that advances the run, under the server's lock: it
+        must not call this server itself.
+        """
         if outcome not in (SUCCESS, FAILED, HANG):
             raise ValueError(f"outcome must be SUCCESS, FAILED or HANG, not {outcome!r}")
         with self._lock:
@@ -485,19 +482,23 @@ class JobsApiServer:
 
     # -- endpoints --------------------------------------------------------------------------------
     def _dispatch(
-        self, method: str, endpoint: str, query: dict[str, str], body: dict[str, Any]
+        self, method: str, path: str, query: dict[str, str], body: dict[str, Any]
     ) -> dict[str, Any]:
+        found = JOBS_PATH.match(path)
         with self._lock:
-            if (method, endpoint) == ("POST", "run-now"):
-                return self._run_now(body)
-            if (method, endpoint) == ("POST", "runs/submit"):
-                return self._submit(body)
-            if (method, endpoint) == ("GET", "runs/get"):
-                return self.advance(self._int(query, "run_id"), self.steps_per_poll)
-            if (method, endpoint) == ("POST", "runs/cancel"):
-                self._cancel(self._run(self._int(body, "run_id")))
-                return {}
-            return self._job(self._int(query, "job_id"))
+            match (method, found.group("endpoint") if found else None):
+                case ("POST", "run-now"):
+                    return self._run_now(body)
+                case ("POST", "runs/submit"):
+                    return self._submit(body)
+                case ("GET", "runs/get"):
+                    return self.advance(self._int(query, "run_id"), self.steps_per_poll)
+                case ("POST", "runs/cancel"):
+                    self._cancel(self._run(self._int(body, "run_id")))
+                    return {}
+                case ("GET", "get"):
+                    return self._job(self._int(query, "job_id"))
+        raise ApiError(HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
 
     @staticmethod
     def _int(source: dict[str, Any], name: str) -> int:
@@ -603,16 +604,11 @@ class JobsApiServer:
                     return {"workspace_id": WORKSPACE_ID, "oidc_endpoint": f"{server.base_url}/oidc"}
                 if auth != f"Bearer {server.token}":
                     raise ApiError(HTTPStatus.FORBIDDEN, "PERMISSION_DENIED", "Invalid access token.")
-                match = JOBS_PATH.match(path)
-                if not match or (method, match.group("endpoint")) not in ENDPOINTS:
-                    raise ApiError(
-                        HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'"
-                    )
                 if raw and body is None:
                     raise ApiError(
                         HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "Request body is not valid JSON"
                     )
-                return server._dispatch(method, match.group("endpoint"), query, body or {})
+                return server._dispatch(method, path, query, body or {})
 
             def _send(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
