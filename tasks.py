@@ -29,7 +29,7 @@ def sh(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
 
 def ensure_venv(requirements: str) -> None:
     """Create .venv and install `requirements` plus the project, once per content change."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before any venv exists
         sys.exit(f"FlowType needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not PY.exists():
         sh(sys.executable, "-m", "venv", VENV)
