@@ -40,6 +40,9 @@ class Capture {
     this.identity = identity;
     this.data = data;
     this.prompt.textContent = data.sentence;
+    // Tells a watching test (or page) which section the field now records for.
+    this.area.dataset.token = data.token;
+    this.area.dataset.section = String(data.section_index);
     this.clear();
     this.area.focus({ preventScroll: true });
   }
