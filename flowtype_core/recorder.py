@@ -112,6 +112,25 @@ def session_row(
     )
 
 
+def _keep_status_summary(
+    participant_id: str, session_id: str, sections: pl.DataFrame, current: pl.DataFrame
+) -> pl.DataFrame:
+    """Session row after a section changed: counts recomputed, status and times kept."""
+    if current.height:
+        row = current.row(0, named=True)
+        return session_row(
+            participant_id,
+            session_id,
+            sections,
+            created_at=row["created_at"],
+            status=row["status"],
+            ended_at=row["ended_at"],
+        )
+    return session_row(
+        participant_id, session_id, sections, created_at=_now(), status="in_progress", ended_at=None
+    )
+
+
 class Recorder:
     """Records sessions into the CSV store and queues them for every lakehouse."""
 
@@ -179,14 +198,8 @@ class Recorder:
             pl.lit(captured.started_at).alias("started_at"),
             pl.lit(captured.completed_at).alias("completed_at"),
         )
-        self.store.replace_sections(section, captured.keystrokes)
-        self._write_session(
-            handle.participant_id,
-            handle.session_id,
-            status="in_progress",
-            ended_at=None,
-            queued_sections=[test_section_id],
-        )
+        self.store.replace_sections(section, captured.keystrokes, summarize=_keep_status_summary)
+        self.publisher.enqueue(handle.participant_id, handle.session_id, [test_section_id], session_row=False)
         row = section.row(0, named=True)
         return SectionResult(
             test_section_id,
@@ -215,7 +228,6 @@ class Recorder:
         *,
         status: str,
         ended_at: datetime | None,
-        queued_sections: list[str] | None = None,
         created_at: datetime | None = None,
     ) -> dict[str, Any]:
         existing = self.store.read("session.csv", participant_id, session_id)
@@ -225,7 +237,7 @@ class Recorder:
             participant_id, session_id, sections, created_at=created, status=status, ended_at=ended_at
         )
         self.store.upsert_sessions(row)
-        self.publisher.enqueue(participant_id, session_id, queued_sections or [], session_row=True)
+        self.publisher.enqueue(participant_id, session_id, [], session_row=True)
         return row.row(0, named=True)
 
     # bulk: demo data and dataset imports ------------------------------------------------------

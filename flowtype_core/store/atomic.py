@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import os
 import tempfile
 import threading
@@ -17,20 +18,40 @@ _guard = threading.Lock()
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None], *, mode: int = 0o644) -> None:
     """Replace `path` so that readers and a crash see either the old or the new file, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    payload = _render(write)
+    atomic_write_many(path.parent, [(path.name, payload)], mode=mode)
+
+
+def _render(write: Callable[[IO[bytes]], None]) -> bytes:
+    buffer = io.BytesIO()
+    write(buffer)
+    return buffer.getvalue()
+
+
+def atomic_write_many(folder: Path, files: list[tuple[str, bytes]], *, mode: int = 0o644) -> None:
+    """Replace several files of one folder, in the given order, with a single folder fsync.
+
+    Each file is whole or old after a crash; a later file is never newer than an earlier one.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    temps: list[tuple[str, str]] = []
     try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        for name, payload in files:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+            temps.append((tmp, name))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, mode)
+        for tmp, name in temps:
+            os.replace(tmp, folder / name)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        for tmp, _ in temps:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+    dir_fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:

@@ -8,14 +8,14 @@ listed in sections.csv always has its presses in keystrokes.csv.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
 
 from flowtype_core.ids import check_id
 from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS, TableSpec
-from flowtype_core.store.atomic import atomic_write, folder_lock
+from flowtype_core.store.atomic import atomic_write_many, folder_lock
 
 FILES: dict[str, TableSpec] = {
     "keystrokes.csv": KEYSTROKES,
@@ -23,6 +23,8 @@ FILES: dict[str, TableSpec] = {
     "session.csv": SESSIONS,
 }
 SECTION_KEY = ["participant_id", "test_section_id"]
+# (participant_id, session_id, all of the session's sections, current session.csv rows) -> session row
+Summarizer = Callable[[str, str, pl.DataFrame, pl.DataFrame], pl.DataFrame]
 
 
 def _to_csv(frame: pl.DataFrame) -> bytes:
@@ -66,39 +68,55 @@ class SessionStore:
             raise ValueError("session folder escapes the data directory")
         return path
 
-    def _replace_rows(self, folder: Path, name: str, new: pl.DataFrame, keys: pl.DataFrame) -> None:
-        """Drop every row matching `keys`, add `new`: a replacement, never an append."""
+    def _merged(self, folder: Path, name: str, new: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+        """The file's rows with every row matching `keys` replaced by `new`: never an append."""
         spec = FILES[name]
         current = _read_csv(folder / name, spec)
         kept = current.join(keys.unique(), on=keys.columns, how="anti")
         merged = pl.concat([kept, spec.conform(new)])
         order = [c for c in ("test_section_id", "keystroke_id") if c in merged.columns]
-        payload = _to_csv(merged.sort(order) if order else merged)
-        atomic_write(folder / name, lambda handle: handle.write(payload))
+        return merged.sort(order) if order else merged
 
-    def replace_sections(self, sections: pl.DataFrame, keystrokes: pl.DataFrame) -> None:
-        """Make each session folder hold exactly these rows for each given section."""
+    def replace_sections(
+        self, sections: pl.DataFrame, keystrokes: pl.DataFrame, *, summarize: Summarizer | None = None
+    ) -> None:
+        """Make each session folder hold exactly these rows for each given section.
+
+        With `summarize`, the session row is recomputed from the folder's sections in the same
+        locked write, so sections.csv and session.csv never disagree.
+        """
         for (participant_id, session_id), group in sections.group_by(["participant_id", "session_id"]):
-            folder = self.session_dir(str(participant_id), str(session_id))
-            section_ids = group.get_column("test_section_id")
+            pid, sid = str(participant_id), str(session_id)
+            folder = self.session_dir(pid, sid)
             presses = keystrokes.filter(
-                (pl.col("participant_id") == participant_id)
-                & pl.col("test_section_id").is_in(section_ids.implode())
+                (pl.col("participant_id") == pid)
+                & pl.col("test_section_id").is_in(group.get_column("test_section_id").implode())
             )
             with folder_lock(folder):
                 # Keyed by the sections, so a section whose new keystroke set is empty is emptied too.
                 keys = group.select(SECTION_KEY)
-                self._replace_rows(folder, "keystrokes.csv", presses, keys)
-                self._replace_rows(folder, "sections.csv", group, keys)
+                all_sections = self._merged(folder, "sections.csv", group, keys)
+                files = [
+                    ("keystrokes.csv", _to_csv(self._merged(folder, "keystrokes.csv", presses, keys))),
+                    ("sections.csv", _to_csv(all_sections)),
+                ]
+                if summarize is not None:
+                    current = _read_csv(folder / "session.csv", SESSIONS)
+                    files.append(
+                        ("session.csv", _to_csv(SESSIONS.conform(summarize(pid, sid, all_sections, current))))
+                    )
+                # Keystrokes first: a section listed in sections.csv always has its presses on disk.
+                atomic_write_many(folder, files)
 
     def upsert_sessions(self, sessions: pl.DataFrame) -> None:
         for (participant_id, session_id), group in sessions.group_by(["participant_id", "session_id"]):
             folder = self.session_dir(str(participant_id), str(session_id))
+            latest = group.tail(1)
             with folder_lock(folder):
-                latest = group.tail(1)
-                self._replace_rows(
+                merged = self._merged(
                     folder, "session.csv", latest, latest.select("participant_id", "session_id")
                 )
+                atomic_write_many(folder, [("session.csv", _to_csv(merged))])
 
     def read(self, name: str, participant_id: str, session_id: str) -> pl.DataFrame:
         """One session's file as a typed frame (empty when absent)."""

@@ -144,8 +144,8 @@ class Publisher:
                 )
                 present = set(sections.get_column("test_section_id").to_list())
                 gone += [(participant_id, s) for s in wanted if s not in present]
-            if any(e.section == SESSION_ROW for e in entries):
-                session_frames.append(self.store.read("session.csv", participant_id, session_id))
+            # The session row travels with every push of its sections, so counts never lag behind.
+            session_frames.append(self.store.read("session.csv", participant_id, session_id))
         if gone:  # listed but no longer in the CSV store: the lakehouse must not keep them either
             lakehouse.delete_sections(
                 pl.DataFrame(gone, schema=["participant_id", "test_section_id"], orient="row")
