@@ -39,6 +39,8 @@ def keystroke_capture(*, sentence: str, token: str, section_index: int, key: str
     `section_index`, `text`, `started_at` (first press), `submitted_at` (the Enter press) and
     `events` (`key`, `code`, `keyCode`, `press`, `release` or None), times in epoch milliseconds.
     Keep `key` fixed for a session: the field then stays focused from one sentence to the next.
+    The field clears on Enter, so if the page rejects a batch and keeps the section, the participant
+    just types the sentence again.
     """
     result = _capture(
         key=key,
