@@ -1,0 +1,190 @@
+"""Where the pipeline reads and writes its tables: one small interface, one module per engine.
+
+Transforms never touch storage; a layer asks its catalog for frames and hands frames back. The
+local catalog is polars over Delta tables written with delta-rs (`LocalDeltaCatalog`); the Spark
+catalog (`spark_catalog.py`) does the same over Delta tables on Databricks. Incremental runs rest
+on two primitives: `marker` (the last source watermark a table's writer recorded, committed with
+the data) and `replace` (atomically swap the rows of the given keys).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+
+from flowtype_core.lakehouse.local_delta import with_commit_retry
+
+# Above this many keys a replace rewrites the table instead of sending a huge predicate.
+MAX_PREDICATE_KEYS = 2000
+
+
+class Catalog(ABC):
+    """Tables by name for one engine; frames in and out are that engine's native frames."""
+
+    engine: str
+
+    @abstractmethod
+    def scan(self, table: str) -> Any | None:
+        """The table as a lazy native frame, or None when it does not exist yet."""
+
+    @abstractmethod
+    def read_csv_text(self, files: Sequence[Path], columns: Sequence[str]) -> Any:
+        """CSV files with every column as text and `_source_file` holding each row's file path."""
+
+    @abstractmethod
+    def frame(self, data: pl.DataFrame) -> Any:
+        """A small polars frame (file lists, keys) as this engine's frame, for joins."""
+
+    @abstractmethod
+    def materialize(self, frame: Any) -> Any:
+        """Compute a frame once when several writes read it (collect locally, cache on Spark)."""
+
+    @abstractmethod
+    def count(self, frame: Any) -> int:
+        """Rows in a frame."""
+
+    @abstractmethod
+    def to_polars(self, frame: Any) -> pl.DataFrame:
+        """Bring a (small) frame to the driver: keys, watermarks, summaries."""
+
+    @abstractmethod
+    def marker(self, table: str, app_id: str) -> int | None:
+        """The watermark recorded under `app_id` with the table's last write, None if never."""
+
+    @abstractmethod
+    def write(
+        self,
+        table: str,
+        frame: Any,
+        *,
+        replace_keys: pl.DataFrame | None = None,
+        marker: tuple[str, int] | None = None,
+    ) -> int:
+        """Append `frame`, or with `replace_keys` make the table hold exactly `frame`'s rows for
+        those keys (one atomic commit). `marker` (app id, watermark) is committed with the data.
+        Returns the number of rows written."""
+
+    @abstractmethod
+    def version(self, table: str) -> int | None:
+        """The table's current version (None if it does not exist): tests use it to prove no-ops."""
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def key_predicate(keys: pl.DataFrame) -> str:
+    """SQL predicate matching the rows whose key columns equal one of `keys`' rows."""
+    columns = keys.columns
+    if len(columns) == 1:
+        values = ", ".join(_literal(v) for v in keys.get_column(columns[0]).unique().sort().to_list())
+        return f"{columns[0]} IN ({values})" if values else "FALSE"
+    first, rest = columns[0], columns[1:]
+    parts = []
+    for (head,), group in keys.unique().sort(columns).group_by(first, maintain_order=True):
+        parts.append(f"({first} = {_literal(head)} AND {key_predicate(group.select(rest))})")
+    return " OR ".join(parts) if parts else "FALSE"
+
+
+class LocalDeltaCatalog(Catalog):
+    """Delta tables under `<data-dir>/lakehouse/<table>`, read with polars, written with delta-rs."""
+
+    engine = "polars"
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, table: str) -> Path:
+        return self.root / table
+
+    def _table(self, table: str) -> DeltaTable | None:
+        path = str(self.path(table))
+        return DeltaTable(path) if DeltaTable.is_deltatable(path) else None
+
+    def scan(self, table: str) -> pl.LazyFrame | None:
+        path = self.path(table)
+        return pl.scan_delta(str(path)) if DeltaTable.is_deltatable(str(path)) else None
+
+    def read_csv_text(self, files: Sequence[Path], columns: Sequence[str]) -> pl.LazyFrame:
+        frames = [
+            pl.scan_csv(
+                path,
+                infer_schema=False,
+                encoding="utf8-lossy",
+                truncate_ragged_lines=True,
+                include_file_paths="_source_file",
+            )
+            for path in files
+        ]
+        # Files written by other tools may lack or add columns: line them up by name.
+        return (
+            pl.concat(frames, how="diagonal")
+            if frames
+            else pl.LazyFrame(schema=dict.fromkeys(columns, pl.String))
+        )
+
+    def frame(self, data: pl.DataFrame) -> pl.LazyFrame:
+        return data.lazy()
+
+    def materialize(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        return frame.collect().lazy()
+
+    def count(self, frame: pl.LazyFrame | pl.DataFrame) -> int:
+        return int(frame.lazy().select(pl.len()).collect().item())
+
+    def to_polars(self, frame: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
+        return frame.lazy().collect()
+
+    def marker(self, table: str, app_id: str) -> int | None:
+        dt = self._table(table)
+        return None if dt is None else dt.transaction_version(app_id)
+
+    def version(self, table: str) -> int | None:
+        dt = self._table(table)
+        return None if dt is None else dt.version()
+
+    def write(
+        self,
+        table: str,
+        frame: pl.LazyFrame | pl.DataFrame,
+        *,
+        replace_keys: pl.DataFrame | None = None,
+        marker: tuple[str, int] | None = None,
+    ) -> int:
+        data = frame.lazy().collect()
+        path = str(self.path(table))
+        properties = CommitProperties(app_transactions=[Transaction(*marker)]) if marker else None
+
+        def commit() -> None:
+            current = self.scan(table)
+            matched = 0
+            keys = replace_keys.unique() if replace_keys is not None else pl.DataFrame()
+            if not keys.is_empty() and current is not None:
+                hits = current.select(keys.columns).join(keys.lazy(), on=keys.columns, how="semi")
+                matched = hits.select(pl.len()).collect().item()
+            if matched == 0:
+                if data.height or marker or current is None:  # nothing to add, delete or record
+                    write_deltalake(path, data.to_arrow(), mode="append", commit_properties=properties)
+            elif keys.height <= MAX_PREDICATE_KEYS:
+                write_deltalake(
+                    path,
+                    data.to_arrow(),
+                    mode="overwrite",
+                    predicate=key_predicate(keys),
+                    commit_properties=properties,
+                )
+            else:
+                kept = current.join(keys.lazy(), on=keys.columns, how="anti").collect()
+                merged = pl.concat([kept, data], how="diagonal_relaxed")
+                write_deltalake(path, merged.to_arrow(), mode="overwrite", commit_properties=properties)
+
+        with_commit_retry(commit, what=f"write {table}")
+        return data.height

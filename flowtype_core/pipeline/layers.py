@@ -1,0 +1,292 @@
+"""The layers as steps over a catalog: what is new, which transform to apply, what to replace.
+
+`run_bronze`, `run_silver` and `run_gold` work on any `Catalog` (polars locally, Spark on
+Databricks) and are incremental: bronze ingests only files whose (path, content hash) it has not
+seen, silver only bronze rows newer than its watermark, gold only sections silver changed since
+its watermark. Watermarks (epoch microseconds) are committed with the data they cover, so a
+re-run with nothing new reads a little and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import narwhals as nw
+import polars as pl
+
+from flowtype_core.pipeline import transforms
+from flowtype_core.pipeline.catalog import Catalog
+from flowtype_core.pipeline.expectations import has_valid_section_key
+from flowtype_core.pipeline.tables import (
+    BRONZE_KEYSTROKES,
+    BRONZE_SECTIONS,
+    GOLD_DIGRAPHS,
+    GOLD_PARTICIPANTS,
+    GOLD_SECTIONS,
+    GOLD_SESSIONS,
+    INGESTED_AT,
+    PROCESSED_AT,
+    SECTION_KEY,
+    SILVER_KEYSTROKES,
+    SILVER_QUARANTINE,
+    SOURCE_FILE,
+    SOURCE_HASH,
+    SOURCES,
+)
+
+SILVER_APP = "flowtype.silver"
+GOLD_APP = "flowtype.gold"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PARTICIPANT_KEY = ("participant_id",)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class LayerResult:
+    """What one layer run did; `rows_written` counts rows committed over all its tables."""
+
+    layer: str
+    rows_in: int = 0
+    rows_written: int = 0
+    quarantined: int = 0
+    seconds: float = 0.0
+    tables: dict[str, int] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PipelineContext:
+    """What every layer needs: the catalog, the session CSV folder, and where progress goes."""
+
+    catalog: Catalog
+    sessions_dir: Path
+    data_dir: Path | None = None
+    progress: Progress = field(default=lambda message: None)
+
+
+def to_micros(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def from_micros(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def _next_time(catalog: Catalog, tables: tuple[str, ...], column: str) -> datetime:
+    """Now, but strictly after every `column` value already written (watermarks must increase)."""
+    moment = datetime.now(UTC)
+    for table in tables:
+        scan = catalog.scan(table)
+        if scan is None:
+            continue
+        latest = catalog.to_polars(nw.from_native(scan).select(nw.col(column).max()).to_native()).item()
+        if latest is not None and latest >= moment:
+            moment = latest + timedelta(microseconds=1)
+    return moment
+
+
+def _timed(layer: str, work: Callable[[LayerResult], None]) -> LayerResult:
+    result = LayerResult(layer)
+    started = time.perf_counter()
+    work(result)
+    result.seconds = round(time.perf_counter() - started, 3)
+    return result
+
+
+def _write(result: LayerResult, catalog: Catalog, table: str, frame: Any, **kwargs: Any) -> None:
+    written = catalog.write(table, frame, **kwargs)
+    result.tables[table] = result.tables.get(table, 0) + written
+    result.rows_written += written
+
+
+# -- bronze ---------------------------------------------------------------------------------------
+def discover_sources(sessions_dir: Path) -> pl.DataFrame:
+    """Every per-session CSV file with its bronze table, store-relative name and content hash."""
+    rows = []
+    for source in SOURCES:
+        for path in sorted(Path(sessions_dir).glob(f"*/*/{source.file_name}")):
+            with path.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            relative = path.relative_to(Path(sessions_dir).parent).as_posix()
+            rows.append((source.table, str(path), relative, digest))
+    return pl.DataFrame(
+        rows,
+        schema={"table": pl.String, "path": pl.String, SOURCE_FILE: pl.String, SOURCE_HASH: pl.String},
+        orient="row",
+    )
+
+
+def run_bronze(ctx: PipelineContext) -> LayerResult:
+    """Append the rows of every CSV file not ingested before (by path and content hash)."""
+
+    def work(result: LayerResult) -> None:
+        catalog = ctx.catalog
+        files = discover_sources(ctx.sessions_dir)
+        ingested_at = _next_time(catalog, tuple(s.table for s in SOURCES), INGESTED_AT)
+        for source in SOURCES:
+            candidates = files.filter(pl.col("table") == source.table)
+            existing = catalog.scan(source.table)
+            if existing is not None:
+                seen = catalog.to_polars(
+                    nw.from_native(existing).select(SOURCE_FILE, SOURCE_HASH).unique().to_native()
+                )
+                candidates = candidates.join(seen, on=[SOURCE_FILE, SOURCE_HASH], how="anti")
+            result.details[f"{source.file_name} files"] = candidates.height
+            if candidates.is_empty():
+                continue
+            ctx.progress(f"bronze: {candidates.height} new {source.file_name} files")
+            raw = nw.from_native(catalog.read_csv_text([Path(p) for p in candidates["path"]], source.columns))
+            lineage = nw.from_native(
+                catalog.frame(candidates.select(pl.col("path").alias("_path"), SOURCE_FILE, SOURCE_HASH))
+            )
+            raw = raw.rename({SOURCE_FILE: "_path"}).join(lineage, on="_path", how="left").drop("_path")
+            rows = catalog.materialize(
+                transforms.bronze_rows(raw.to_native(), source.columns, ingested_at=ingested_at)
+            )
+            result.rows_in += catalog.count(rows)
+            _write(result, catalog, source.table, rows)
+
+    return _timed("bronze", work)
+
+
+# -- silver ---------------------------------------------------------------------------------------
+def _newer_than(scan: Any, column: str, watermark: int | None) -> nw.LazyFrame[Any]:
+    frame = nw.from_native(scan)
+    return frame if watermark is None else frame.filter(nw.col(column) > nw.lit(from_micros(watermark)))
+
+
+def run_silver(ctx: PipelineContext) -> LayerResult:
+    """Type, validate and de-duplicate bronze rows newer than silver's watermark."""
+
+    def work(result: LayerResult) -> None:
+        catalog = ctx.catalog
+        bronze = catalog.scan(BRONZE_KEYSTROKES)
+        if bronze is None:
+            return
+        new = catalog.materialize(
+            _newer_than(bronze, INGESTED_AT, catalog.marker(SILVER_KEYSTROKES, SILVER_APP)).to_native()
+        )
+        result.rows_in = catalog.count(new)
+        if result.rows_in == 0:
+            return
+        ctx.progress(f"silver: {result.rows_in} new bronze rows")
+        batch = nw.from_native(new)
+        summary = catalog.to_polars(batch.select(nw.col(INGESTED_AT).max().alias("top")).to_native())
+        watermark = to_micros(summary.item(0, "top"))
+        section_keys = catalog.to_polars(
+            batch.filter(has_valid_section_key()).select(*SECTION_KEY).unique().to_native()
+        )
+        files = catalog.to_polars(batch.select(SOURCE_FILE).unique().to_native())
+        sections_scan = catalog.scan(BRONZE_SECTIONS)
+        sections = (
+            nw.from_native(sections_scan).join(
+                batch.select(*SECTION_KEY).unique(), on=list(SECTION_KEY), how="semi"
+            )
+            if sections_scan is not None
+            else batch.select(
+                *SECTION_KEY, nw.col(INGESTED_AT), nw.lit(None, dtype=nw.String).alias("sentence_id")
+            ).head(0)
+        )
+        processed_at = _next_time(catalog, (SILVER_KEYSTROKES, SILVER_QUARANTINE), PROCESSED_AT)
+        silver, quarantine = transforms.silver_tables(new, sections.to_native(), processed_at=processed_at)
+        quarantine = catalog.materialize(quarantine)
+        result.quarantined = catalog.count(quarantine)
+        _write(result, catalog, SILVER_QUARANTINE, quarantine, replace_keys=files)
+        _write(
+            result,
+            catalog,
+            SILVER_KEYSTROKES,
+            catalog.materialize(silver),
+            replace_keys=section_keys,
+            marker=(SILVER_APP, watermark),
+        )
+        result.details["watermark"] = from_micros(watermark).isoformat()
+
+    return _timed("silver", work)
+
+
+# -- gold -----------------------------------------------------------------------------------------
+def _changed_sections(catalog: Catalog, watermark: int | None) -> pl.DataFrame:
+    """Section keys and processing times of silver and quarantine rows newer than `watermark`."""
+    parts = []
+    for table in (SILVER_KEYSTROKES, SILVER_QUARANTINE):
+        scan = catalog.scan(table)
+        if scan is not None:
+            changed = _newer_than(scan, PROCESSED_AT, watermark).filter(has_valid_section_key())
+            parts.append(changed.group_by(*SECTION_KEY).agg(nw.col(PROCESSED_AT).max()).to_native())
+    frames = [catalog.to_polars(part) for part in parts]
+    return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def run_gold(ctx: PipelineContext) -> LayerResult:
+    """Recompute the metrics of sections silver changed, then of their sessions and participants."""
+
+    def work(result: LayerResult) -> None:
+        catalog = ctx.catalog
+        changed = _changed_sections(catalog, catalog.marker(GOLD_DIGRAPHS, GOLD_APP))
+        silver_scan = catalog.scan(SILVER_KEYSTROKES)
+        if changed.is_empty() or silver_scan is None:
+            return
+        watermark = to_micros(changed[PROCESSED_AT].max())
+        sections_keys = changed.select(*SECTION_KEY).unique()
+        participants = changed.select(*PARTICIPANT_KEY).unique()
+        silver = nw.from_native(silver_scan)
+        touched = catalog.materialize(
+            silver.join(
+                nw.from_native(catalog.frame(sections_keys)), on=list(SECTION_KEY), how="semi"
+            ).to_native()
+        )
+        result.rows_in = catalog.count(touched)
+        ctx.progress(f"gold: {sections_keys.height} sections of {participants.height} participants")
+        _write(
+            result,
+            catalog,
+            GOLD_SECTIONS,
+            catalog.materialize(transforms.gold_section_rows(touched)),
+            replace_keys=sections_keys,
+        )
+        people = nw.from_native(catalog.frame(participants))
+        sections = catalog.materialize(
+            nw.from_native(catalog.scan(GOLD_SECTIONS))
+            .join(people, on=list(PARTICIPANT_KEY), how="semi")
+            .to_native()
+        )
+        _write(
+            result, catalog, GOLD_SESSIONS, transforms.gold_session_rows(sections), replace_keys=participants
+        )
+        _write(
+            result,
+            catalog,
+            GOLD_PARTICIPANTS,
+            transforms.gold_participant_rows(sections),
+            replace_keys=participants,
+        )
+        their_keystrokes = silver.join(people, on=list(PARTICIPANT_KEY), how="semi").to_native()
+        _write(
+            result,
+            catalog,
+            GOLD_DIGRAPHS,
+            transforms.gold_digraph_rows(their_keystrokes),
+            replace_keys=participants,
+            marker=(GOLD_APP, watermark),
+        )
+        result.details["watermark"] = from_micros(watermark).isoformat()
+
+    return _timed("gold", work)
+
+
+LAYERS: dict[str, Callable[[PipelineContext], LayerResult]] = {
+    "bronze": run_bronze,
+    "silver": run_silver,
+    "gold": run_gold,
+}

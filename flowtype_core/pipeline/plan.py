@@ -1,0 +1,61 @@
+"""Targets a user can run (`bronze`, ..., `all`) as ordered layer tasks, and the local wiring.
+
+Runners execute `plan(target)` task by task; the same functions serve the CLI, the app, the
+local runner's worker process and notebooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from flowtype_core import metrics
+from flowtype_core.pipeline.catalog import Catalog, LocalDeltaCatalog
+from flowtype_core.pipeline.layers import LAYERS, LayerResult, PipelineContext
+from flowtype_core.pipeline.tables import GOLD_PARTICIPANTS
+
+TARGETS: dict[str, tuple[str, ...]] = {
+    **{layer: (layer,) for layer in LAYERS},
+    "all": tuple(LAYERS),
+}
+
+
+def plan(target: str) -> tuple[str, ...]:
+    """The tasks a target runs, in order."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown pipeline target {target!r}; choose one of {', '.join(TARGETS)}")
+    return TARGETS[target]
+
+
+def local_context(data_dir: str | Path, progress: Callable[[str], None] | None = None) -> PipelineContext:
+    """The pipeline over `<data-dir>/sessions` and `<data-dir>/lakehouse` with polars and delta-rs."""
+    root = Path(data_dir)
+    context = PipelineContext(LocalDeltaCatalog(root / "lakehouse"), root / "sessions", root)
+    if progress is not None:
+        context.progress = progress
+    return context
+
+
+def run_targets(
+    targets: Iterable[str],
+    context: PipelineContext,
+    on_result: Callable[[LayerResult], Any] | None = None,
+) -> list[LayerResult]:
+    """Run each target's tasks in order in this process (notebooks, the CLI, the local worker)."""
+    results = []
+    for target in targets:
+        for task in plan(target):
+            result = LAYERS[task](context)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    return results
+
+
+def gold_population_summary(catalog: Catalog) -> dict[str, float | int | None]:
+    """Population figures (SPEC §3.5) from the gold participant table instead of raw keystrokes."""
+    participants = catalog.scan(GOLD_PARTICIPANTS)
+    if participants is None:
+        raise ValueError("the gold tables are empty: run `python -m flowtype_core pipeline run all` first")
+    return metrics.population_summary(participants)
