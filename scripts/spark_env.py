@@ -80,11 +80,10 @@ def check_java() -> int:
 
 
 def inputs_digest() -> str:
-    """Hash of everything the venv is built from: requirements, project metadata, interpreter."""
+    """Hash of what the venv is built from (not of the calling interpreter, which may differ per caller)."""
     digest = hashlib.sha256()
     for path in (REQUIREMENTS, ROOT / "pyproject.toml"):
         digest.update(path.read_bytes())
-    digest.update(f"{sys.version_info[:3]}".encode())
     return digest.hexdigest()
 
 
@@ -102,8 +101,8 @@ def run(cmd: list[str | Path]) -> None:
 
 def build(venv: Path, digest: str) -> None:
     """(Re)install the pinned requirements and the project into the venv, then stamp it."""
-    if not venv_python(venv).exists():
-        run([sys.executable, "-m", "venv", venv])
+    if not venv_python(venv).exists():  # new, or its base interpreter is gone (dangling symlink)
+        run([sys.executable, "-m", "venv", "--clear", venv])
     pip = [venv_python(venv), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
     run([*pip, "-r", REQUIREMENTS])
     run([*pip, "--no-deps", "-e", ROOT])
@@ -119,19 +118,23 @@ def build(venv: Path, digest: str) -> None:
 
 
 def ensure(venv: Path = VENV) -> bool:
-    """Make the venv current; returns True if work was done. Serialised by a lock in the venv dir."""
+    """Make the venv current; returns True if work was done. Concurrent callers wait for each other."""
     if sys.version_info < MIN_PYTHON:
         raise EnvError(
             f"Python >= {'.'.join(map(str, MIN_PYTHON))} is needed, this is {sys.version.split()[0]}"
         )
     digest = inputs_digest()
     venv.mkdir(exist_ok=True)
-    with open(venv / ".flowtype-spark-env.lock", "w") as lock:
+    # Lock the directory itself: `venv --clear` empties it, so a lock file inside would vanish.
+    lock = os.open(venv, os.O_RDONLY)
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if is_up_to_date(venv, digest):
             return False
         build(venv, digest)
         return True
+    finally:
+        os.close(lock)
 
 
 def main(argv: list[str] | None = None) -> int:
