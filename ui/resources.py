@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import streamlit as st
@@ -12,12 +13,12 @@ from flowtype_core.errors import ConfigError
 from flowtype_core.redaction import redact
 
 
-def _cli_data_dir() -> str | None:
-    """`streamlit run app.py -- --data-dir D` sets the data directory for this server."""
+def _data_dir() -> str | None:
+    """`streamlit run app.py -- --data-dir D`, else $FLOWTYPE_DATA_DIR, else the settings' default."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--data-dir")
     known, _ = parser.parse_known_args(sys.argv[1:])
-    return known.data_dir
+    return known.data_dir or os.environ.get("FLOWTYPE_DATA_DIR")
 
 
 @st.cache_resource(show_spinner=False)
@@ -30,7 +31,7 @@ def _open(data_dir: str | None) -> Workbench:
 def workbench() -> Workbench:
     """The configured workbench; stops the page with a clear message when settings are wrong."""
     try:
-        return _open(_cli_data_dir())
+        return _open(_data_dir())
     except ConfigError as exc:
         st.error(f"FlowType cannot start: {redact(exc)}")
         st.stop()
