@@ -1,0 +1,199 @@
+"""Bronze -> silver -> gold on the Aalto sample: equal to the metrics, incremental, validated."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from flowtype_core import metrics
+from flowtype_core.datasets.aalto import AaltoImport
+from flowtype_core.pipeline import gold_population_summary, local_context, run_targets
+from flowtype_core.pipeline.expectations import EXPECTATIONS
+from flowtype_core.pipeline.tables import (
+    BRONZE_KEYSTROKES,
+    GOLD_DIGRAPHS,
+    GOLD_PARTICIPANTS,
+    GOLD_SECTIONS,
+    GOLD_SESSIONS,
+    PIPELINE_TABLES,
+    SILVER_KEYSTROKES,
+    SILVER_QUARANTINE,
+)
+from flowtype_core.schema import KEYSTROKES
+
+
+def read(data_dir: Path, table: str) -> pl.DataFrame:
+    return pl.read_delta(str(data_dir / "lakehouse" / table))
+
+
+def assert_same(actual: pl.DataFrame, expected: pl.DataFrame, keys: list[str]) -> None:
+    """Equal on every column the reference has, in key order, floats to 1e-9 relative."""
+    assert actual.height == expected.height
+    columns = expected.columns
+    assert_frame_equal(
+        actual.select(columns).sort(keys),
+        expected.select(columns).sort(keys),
+        check_dtypes=False,
+        rel_tol=1e-9,
+    )
+
+
+def versions(data_dir: Path) -> dict[str, int | None]:
+    catalog = local_context(data_dir).catalog
+    return {table: catalog.version(table) for table in PIPELINE_TABLES}
+
+
+def test_gold_equals_metrics_computed_directly(store_copy: Callable[..., Path], aalto: AaltoImport) -> None:
+    data_dir = store_copy()
+    results = {r.layer: r for r in run_targets(["all"], local_context(data_dir))}
+
+    assert results["bronze"].tables[BRONZE_KEYSTROKES] == aalto.keystrokes.height
+    assert results["silver"].tables[SILVER_KEYSTROKES] == aalto.keystrokes.height
+    assert results["silver"].quarantined == 0
+    sections = metrics.section_metrics(aalto.keystrokes)
+    section_key = list(metrics.SECTION_KEY)
+    assert_same(read(data_dir, GOLD_SECTIONS), sections, section_key)
+    assert_same(
+        read(data_dir, GOLD_SESSIONS), metrics.session_metrics(sections), ["participant_id", "session_id"]
+    )
+    assert_same(read(data_dir, GOLD_PARTICIPANTS), metrics.participant_metrics(sections), ["participant_id"])
+    assert_same(
+        read(data_dir, GOLD_DIGRAPHS),
+        metrics.digraph_latencies(aalto.keystrokes),
+        ["participant_id", "digraph"],
+    )
+    # The corpus id of each sentence travels from sections.csv into gold.
+    ids = read(data_dir, GOLD_SECTIONS).join(aalto.sections, on=["participant_id", "test_section_id"])
+    assert ids.filter(pl.col("sentence_id") != pl.col("sentence_id_right")).is_empty()
+    assert ids.height == aalto.sections.height
+
+    summary = gold_population_summary(local_context(data_dir).catalog)
+    assert summary == pytest.approx(
+        metrics.population_summary(metrics.participant_metrics(sections)), rel=1e-9
+    )
+    assert summary["participants"] == 156
+    assert summary["wpm_mean"] == pytest.approx(50.2, abs=0.05)  # the sample's published reference
+
+
+def test_second_run_writes_nothing_and_creates_no_versions(store_copy: Callable[..., Path]) -> None:
+    data_dir = store_copy(12)
+    first = run_targets(["all"], local_context(data_dir))
+    assert all(r.rows_written > 0 for r in first)
+    before = versions(data_dir)
+
+    second = run_targets(["all"], local_context(data_dir))
+
+    assert [(r.layer, r.rows_in, r.rows_written) for r in second] == [
+        ("bronze", 0, 0),
+        ("silver", 0, 0),
+        ("gold", 0, 0),
+    ]
+    assert versions(data_dir) == before
+
+
+def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(KEYSTROKES.columns))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def press(index: int, down: int, up: int | str, **changes: str) -> dict[str, str]:
+    row = {
+        "participant_id": "lab7",
+        "session_id": "20261122_101500_000",
+        "test_section_id": "20261122_101500_000_s000",
+        "sentence": "the cat",
+        "user_input": "the cat",
+        "keystroke_id": str(index),
+        "press_time": str(down),
+        "release_time": str(up),
+        "letter": "the cat"[index] if index < 7 else "x",
+        "keycode": "84",
+        "created_at": "2026-11-22T10:15:00.000000Z",
+    }
+    return {**row, **changes}
+
+
+BAD_ROWS = {
+    "participant_id_valid": press(20, 1_900, 1_950, participant_id="../etc"),
+    "session_id_valid": press(21, 1_910, 1_950, session_id="a b"),
+    "keystroke_id_integer": press(0, 1_920, 1_950, keystroke_id="-1"),
+    "press_time_integer": press(22, 1_930, 1_950, press_time="1.5e3x"),
+    "release_time_integer": press(23, 1_940, "soon"),
+    "release_not_before_press": press(24, 1_960, 1_000),
+    "keycode_integer": press(25, 1_970, 1_990, keycode="SHIFT"),
+    "created_at_timestamp": press(26, 1_980, 1_995, created_at="yesterday"),
+}
+
+
+def test_bad_rows_land_in_quarantine_with_their_rule(store_copy: Callable[..., Path]) -> None:
+    data_dir = store_copy(3)
+    good = [press(i, 1_000 + 100 * i, 1_060 + 100 * i) for i in range(7)]
+    duplicated = [press(9, 1_800, 1_850), press(9, 1_810, 1_860)]
+    folder = data_dir / "sessions" / "lab7" / "20261122_101500_000"
+    write_rows(folder / "keystrokes.csv", good + list(BAD_ROWS.values()) + duplicated)
+
+    results = {r.layer: r for r in run_targets(["all"], local_context(data_dir))}
+
+    quarantine = read(data_dir, SILVER_QUARANTINE)
+    expected_rules = {**{rule: 1 for rule in BAD_ROWS}, "keystroke_key_unique": 2}
+    assert dict(quarantine.group_by("rule").len().iter_rows()) == expected_rules
+    assert set(expected_rules) <= {e.name for e in EXPECTATIONS}
+    assert results["silver"].quarantined == sum(expected_rules.values())
+    assert quarantine["_source_file"].unique().to_list() == [
+        "sessions/lab7/20261122_101500_000/keystrokes.csv"
+    ]
+    bad_press = quarantine.filter(pl.col("rule") == "press_time_integer")
+    assert bad_press["press_time"].to_list() == ["1.5e3x"]  # kept as ingested, text and all
+    lab = read(data_dir, SILVER_KEYSTROKES).filter(pl.col("participant_id") == "lab7")
+    assert sorted(lab["keystroke_id"].to_list()) == list(range(7))
+    section = read(data_dir, GOLD_SECTIONS).filter(pl.col("participant_id") == "lab7")
+    assert section["keystroke_count"].to_list() == [7]
+
+    # The participant fixes the section (a re-submission): the old quarantine rows go with it.
+    write_rows(folder / "keystrokes.csv", good)
+    again = {r.layer: r for r in run_targets(["all"], local_context(data_dir))}
+    assert again["bronze"].rows_in == len(good)
+    assert again["silver"].quarantined == 0
+    assert read(data_dir, SILVER_QUARANTINE).is_empty()
+
+
+def test_resubmitted_section_replaces_its_rows_once(store_copy: Callable[..., Path]) -> None:
+    data_dir = store_copy(4)
+    run_targets(["all"], local_context(data_dir))
+    path = next((data_dir / "sessions").glob("*/*/keystrokes.csv"))
+    original = pl.read_csv(path, infer_schema=False)
+    section = original["test_section_id"][0]
+    others = original.filter(pl.col("test_section_id") != section)
+    # The new version of the section is shorter: its old extra presses must not survive.
+    shorter = original.filter(pl.col("test_section_id") == section).head(5)
+    pl.concat([others, shorter]).write_csv(path)
+
+    results = {r.layer: r for r in run_targets(["all"], local_context(data_dir))}
+
+    assert results["bronze"].tables == {
+        BRONZE_KEYSTROKES: original.height - (original.height - others.height) + 5
+    }
+    silver = read(data_dir, SILVER_KEYSTROKES)
+    participant = original["participant_id"][0]
+    mine = silver.filter(pl.col("participant_id") == participant)
+    assert mine.filter(pl.col("test_section_id") == section).height == 5
+    assert mine.height == others.height + 5
+    assert silver.select(KEYSTROKES.key).is_duplicated().sum() == 0
+    gold = read(data_dir, GOLD_SECTIONS).filter(
+        (pl.col("participant_id") == participant) & (pl.col("test_section_id") == section)
+    )
+    assert gold["keystroke_count"].to_list() == [5]
+    direct = metrics.participant_metrics(metrics.section_metrics(silver.select(list(KEYSTROKES.columns))))
+    assert_same(read(data_dir, GOLD_PARTICIPANTS), direct, ["participant_id"])
+
+    before = versions(data_dir)
+    assert sum(r.rows_written for r in run_targets(["all"], local_context(data_dir))) == 0
+    assert versions(data_dir) == before
