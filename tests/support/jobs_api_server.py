@@ -588,6 +588,11 @@ class JobsApiServer:
                     reply = self._route(method, url.path, query, body, auth, raw)
                 except ApiError as err:
                     self._send(err.status, {"error_code": err.error_code, "message": err.message})
+                except Exception as exc:  # a reply, not a dropped socket the SDK would retry for minutes
+                    message = f"jobs_api_server bug or malformed request: {type(exc).__name__}: {exc}"
+                    self._send(
+                        HTTPStatus.INTERNAL_SERVER_ERROR, {"error_code": "INTERNAL_ERROR", "message": message}
+                    )
                 else:
                     self._send(HTTPStatus.OK, reply)
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import InvalidParameterValue, PermissionDenied, ResourceDoesNotExist
+from databricks.sdk.errors import InternalError, InvalidParameterValue, PermissionDenied, ResourceDoesNotExist
 from databricks.sdk.service.jobs import NotebookTask, Run, SubmitTask
 
 from tests.support.jobs_api_server import (
@@ -286,3 +286,12 @@ def test_both_api_versions_answer(server: JobsApiServer, job_id: int, version: s
         {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for 'GET /api/{version}/jobs/list'"},
     )
     assert call(f"/api/{version}/jobs/get?job_id={job_id}", token="")[0] == 403
+
+
+def test_a_malformed_request_gets_an_error_reply_not_a_dropped_connection(
+    server: JobsApiServer, client: WorkspaceClient
+) -> None:
+    malformed = {"tasks": [{"task_key": "a"}, {"task_key": "b", "depends_on": [{}]}]}
+    with pytest.raises(InternalError, match="KeyError"):
+        client.api_client.do("POST", "/api/2.2/jobs/runs/submit", body=malformed)
+    assert len(server.calls("runs/submit")) == 1  # answered once, not retried
