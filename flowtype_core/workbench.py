@@ -8,7 +8,8 @@ wb.lakehouse.read_table("sections")
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,30 @@ class Workbench:
     @cached_property
     def recorder(self) -> Recorder:
         return Recorder(self.store, self.publisher)
+
+    def import_aalto(
+        self,
+        directory: str | Path,
+        *,
+        progress: Callable[[float, str], None] | None = None,
+        wait: bool = True,
+    ) -> dict[str, Any]:
+        """Import the Aalto dataset's `<id>_keystrokes.txt` files through the live write path."""
+        from flowtype_core.datasets.aalto import read_aalto
+
+        data = read_aalto(directory, progress=progress)
+        report = self.recorder.ingest(data.keystrokes, data.sections, data.sessions)
+        published = self.publisher.wait_idle(timeout=600) if wait else False
+        return {
+            "participants": data.sessions.height,
+            "sections": data.sections.height,
+            "keystrokes": data.keystrokes.height,
+            "malformed_rows": sum(data.malformed.values()),
+            "malformed_by_file": data.malformed,
+            **asdict(report),
+            "published": published,
+            "pending_in_outbox": len(self.publisher.pending()),
+        }
 
     def close(self) -> None:
         if "publisher" in self.__dict__:

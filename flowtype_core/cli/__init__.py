@@ -15,6 +15,8 @@ from flowtype_core.errors import FlowTypeError
 
 COMMANDS = [
     "flowtype_core.cli.setup",
+    "flowtype_core.cli.sync",
+    "flowtype_core.cli.analytics",
 ]
 
 

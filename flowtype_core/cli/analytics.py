@@ -1,0 +1,65 @@
+"""`import-aalto` and `metrics`: real data in, population figures out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flowtype_core.analytics import population_summary
+from flowtype_core.cli.common import add_data_dir, add_json, emit, workbench
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    imp = sub.add_parser(
+        "import-aalto", help="import the Aalto 136M-keystrokes files (<id>_keystrokes.txt) from DIR"
+    )
+    imp.add_argument("directory", metavar="DIR")
+    add_data_dir(imp)
+    add_json(imp)
+    imp.set_defaults(func=cmd_import)
+
+    met = sub.add_parser("metrics", help="population summary (SPEC §3.5) over all participants")
+    add_data_dir(met)
+    met.add_argument(
+        "--source",
+        choices=("lakehouse", "gold"),
+        default="lakehouse",
+        help="compute from the keystrokes table, or read the pipeline's gold tables",
+    )
+    add_json(met)
+    met.set_defaults(func=cmd_metrics)
+
+
+def _bar(fraction: float, message: str) -> None:
+    width = 30
+    filled = int(width * fraction)
+    sys.stderr.write(f"\rimport [{'#' * filled}{'.' * (width - filled)}] {message:<40}")
+    if fraction >= 1:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    report = workbench(args).import_aalto(args.directory, progress=_bar)
+    emit(
+        args,
+        report,
+        (
+            f"imported {report['participants']} participants, {report['sections']} sections, "
+            f"{report['keystrokes']} keystrokes ({report['written_sessions']} sessions written, "
+            f"{report['unchanged_sessions']} unchanged); {report['malformed_rows']} malformed rows skipped"
+        ),
+    )
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    wb = workbench(args)
+    if args.source == "gold":
+        from flowtype_core.pipeline import gold_population_summary
+
+        summary = gold_population_summary(wb)
+    else:
+        summary = population_summary(wb.lakehouse.read_table("keystrokes"))
+    emit(args, summary)
+    return 0
