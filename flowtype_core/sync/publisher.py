@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -50,12 +50,14 @@ class Publisher:
         history: SyncHistory,
         *,
         maintain_every: int = 500,
+        sessions_per_push: int = SESSIONS_PER_PUSH,
     ) -> None:
         self.store = store
         self.outbox = outbox
         self.lakehouses = dict(lakehouses)
         self.history = history
         self.maintain_every = maintain_every
+        self.sessions_per_push = sessions_per_push
         self._commits_since_maintain: dict[str, int] = defaultdict(int)
         self._drain_lock = threading.Lock()
         self._wake = threading.Event()
@@ -72,8 +74,13 @@ class Publisher:
                 self.outbox.put(lakehouse, participant_id, session_id, name)
         self._wake.set()
 
-    def drain(self, *, force: bool = False) -> DrainReport:
-        """Push every due entry now (all of them with `force`), in batches of whole sessions."""
+    def drain(
+        self, *, force: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> DrainReport:
+        """Push every due entry now (all of them with `force`), in batches of whole sessions.
+
+        `progress(done, total)` is called after each batch, counted in outbox entries.
+        """
         report = DrainReport()
         with self._drain_lock:
             if force:
@@ -81,14 +88,19 @@ class Publisher:
             by_lakehouse: dict[str, dict[tuple[str, str], list[OutboxEntry]]] = defaultdict(
                 lambda: defaultdict(list)
             )
+            total = done = 0
             for entry in self.outbox.entries(due_only=True):
                 if entry.lakehouse in self.lakehouses:
                     by_lakehouse[entry.lakehouse][(entry.participant_id, entry.session_id)].append(entry)
+                    total += 1
             for name, sessions in by_lakehouse.items():
                 keys = list(sessions)
-                for start in range(0, len(keys), SESSIONS_PER_PUSH):
-                    batch = {key: sessions[key] for key in keys[start : start + SESSIONS_PER_PUSH]}
+                for start in range(0, len(keys), self.sessions_per_push):
+                    batch = {key: sessions[key] for key in keys[start : start + self.sessions_per_push]}
                     self._push_batch(name, batch, report)
+                    done += sum(len(group) for group in batch.values())
+                    if progress:
+                        progress(done, total)
         return report
 
     def _push_batch(

@@ -1,0 +1,110 @@
+"""Sync: does every lakehouse hold what the CSV store holds? Validate, filter, repair (SPEC §3.4)."""
+
+import plotly.express as px
+import streamlit as st
+
+from flowtype_core.sync.service import Selection, SyncService
+from flowtype_core.sync.validate import IN_SYNC, OUT_OF_SYNC, STATUSES
+from ui.auth import require_role
+from ui.resources import show_error, workbench
+
+user = require_role("researcher")
+sync = SyncService.for_workbench(workbench())
+
+st.title("Sync")
+st.caption(
+    "The CSV store is the source of truth. Each lakehouse is compared with it per section: keystroke "
+    "rows and a content checksum. Resync pushes sections again through the outbox; it is safe to repeat."
+)
+
+left, right, _ = st.columns([1, 1, 3])
+try:
+    if left.button("Validate", help="Re-read only sessions changed since the last validation"):
+        sync.validate()
+    if right.button("Full validation", help="Re-read every CSV session"):
+        sync.validate(full=True)
+    report = sync.last_report() or sync.validate()
+except Exception as exc:  # shown redacted; the page stays usable
+    show_error(exc)
+    st.stop()
+
+counts = report.counts()
+for column, status in zip(st.columns(len(STATUSES)), STATUSES, strict=True):
+    column.metric(status.replace("_", " "), counts[status])
+st.caption(
+    f"Validated {report.validated_at} in {report.seconds:.2f} s: {report.total_sessions} sessions, "
+    f"{report.scanned_sessions} re-read{' (full)' if report.full else ''}."
+)
+for what, error in report.errors.items():
+    st.warning(f"Could not read {what}: {error}")
+
+st.subheader("Sections")
+sections = report.sections
+problems = [s for s in OUT_OF_SYNC if counts[s]] + (["unverified"] if counts["unverified"] else [])
+f1, f2, f3, f4 = st.columns(4)
+statuses = f1.multiselect("Status", STATUSES, default=problems or [IN_SYNC])
+lakehouses = f2.multiselect("Lakehouse", sorted(set(sections.get_column("lakehouse").to_list())))
+participants = f3.multiselect("Participant", sorted(set(sections.get_column("participant_id").to_list())))
+session_text = f4.text_input("Session id contains")
+shown = sections.filter(sections["status"].is_in(statuses)) if statuses else sections
+if lakehouses:
+    shown = shown.filter(shown["lakehouse"].is_in(lakehouses))
+if participants:
+    shown = shown.filter(shown["participant_id"].is_in(participants))
+if session_text:
+    shown = shown.filter(shown["session_id"].str.contains(session_text, literal=True))
+st.dataframe(shown, hide_index=True)
+
+st.subheader("Resync")
+b1, b2, _ = st.columns([1, 1, 2])
+selection = None
+if b1.button("Resync every out-of-sync section", type="primary"):
+    selection = Selection()
+if b2.button(f"Resync the {shown.height} sections shown", disabled=shown.is_empty()):
+    selection = Selection(
+        lakehouses=tuple(set(shown.get_column("lakehouse").to_list())),
+        sections=tuple(set(shown.get_column("test_section_id").to_list())),
+    )
+if selection is not None:
+    bar = st.progress(0.0, text="Queueing sections...")
+    try:
+        result = sync.resync(
+            selection,
+            progress=lambda done, total: bar.progress(done / max(total, 1), f"{done}/{total} pushed"),
+        )
+    except Exception as exc:
+        show_error(exc)
+    else:
+        bar.progress(1.0, text="Done")
+        message = (
+            f"Pushed {result.pushed_sections} sections ({result.rows} keystrokes) in {result.seconds:.1f} s. "
+            f"Now: {', '.join(f'{k} {v}' for k, v in result.after.counts().items() if v)}."
+        )
+        (st.success if result.ok else st.warning)(message)
+        for name, error in result.failures.items():
+            st.error(f"{name}: {error}")
+
+st.subheader("Outbox")
+outbox = sync.outbox_frame()
+if outbox.is_empty():
+    st.write("Nothing is waiting for a lakehouse.")
+else:
+    st.dataframe(outbox, hide_index=True)
+
+st.subheader("History")
+history = sync.history_frame(500)
+if history.is_empty():
+    st.write("No sync runs recorded yet.")
+else:
+    figure = px.scatter(
+        history.to_pandas(),
+        x="started_at",
+        y="rows",
+        color="kind",
+        symbol="status",
+        size_max=10,
+        hover_data=["lakehouse", "sections", "seconds", "error"],
+        title="Sync runs: rows per run",
+    )
+    st.plotly_chart(figure)
+    st.dataframe(history.reverse().head(100), hide_index=True)
