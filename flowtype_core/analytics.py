@@ -72,3 +72,55 @@ def parquet_bytes(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the Analytics page draws, computed once per filter change."""
+
+    keystrokes: pl.DataFrame
+    features: pl.DataFrame
+    sections: pl.DataFrame
+    sessions: pl.DataFrame
+    participants: pl.DataFrame
+    digraphs: pl.DataFrame
+    keys: pl.DataFrame
+    summary: dict[str, float | int | None]
+
+
+def build_dashboard(keystrokes: pl.DataFrame) -> Dashboard:
+    """Section, session and participant metrics, digraphs and keys for the filtered keystrokes."""
+    sections = metrics.section_metrics(keystrokes)
+    participants = metrics.participant_metrics(sections)
+    digraphs = (
+        metrics.digraph_latencies(keystrokes)
+        .group_by("digraph", "first", "second")
+        .agg(
+            ((pl.col("latency_mean_ms") * pl.col("count")).sum() / pl.col("count").sum()).alias("latency_ms"),
+            pl.col("count").sum(),
+        )
+    )
+    return Dashboard(
+        keystrokes=keystrokes,
+        features=metrics.keystroke_features(keystrokes),
+        sections=sections,
+        sessions=metrics.session_metrics(sections).sort("participant_id", "started_at"),
+        participants=participants,
+        digraphs=digraphs,
+        keys=metrics.key_stats(keystrokes),
+        summary=metrics.population_summary(participants) if participants.height else {},
+    )
+
+
+def percentile_of(values: pl.Series, value: float | None) -> float | None:
+    """Share of `values` at or below `value`, in percent (where a typist stands in a group)."""
+    clean = values.drop_nulls()
+    if value is None or clean.is_empty():
+        return None
+    return float((clean <= value).mean() * 100)
+
+
+def percentile_bands(values: pl.Series, quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)) -> dict[str, float]:
+    """Population bands (p10 … p90) of a metric for drawing a typist's position against them."""
+    clean = values.drop_nulls()
+    return {f"p{int(q * 100)}": float(clean.quantile(q)) for q in quantiles} if clean.len() else {}

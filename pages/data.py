@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from flowtype_core.datasets.upload import import_uploaded
 from flowtype_core.demo import generate_demo
 from ui.auth import require_role
 from ui.resources import show_error, workbench
@@ -32,3 +33,42 @@ if st.button("Load demo data", type="primary"):
             f"Created {totals['sessions']} sessions, {totals['sections']} sentences and "
             f"{totals['keystrokes']} key presses. Lakehouse writes continue in the background."
         )
+
+st.subheader("Import the Aalto 136M-keystrokes dataset")
+st.write(
+    "Reads `<id>_keystrokes.txt` files (tab-separated; malformed rows are counted and skipped) and writes "
+    "them through the same store and lakehouse path as live sessions. Importing twice changes nothing."
+)
+source = st.radio("Source", ["Folder on the server", "Upload files"], horizontal=True)
+bar = st.empty()
+
+
+def _progress(fraction: float, message: str) -> None:
+    bar.progress(min(fraction, 1.0), text=message)
+
+
+if source == "Folder on the server":
+    folder = st.text_input("Folder", placeholder="/path/to/keystrokes")
+    start = st.button("Import folder", disabled=not folder)
+    run = (lambda: wb.import_aalto(folder, progress=_progress)) if start else None
+else:
+    files = st.file_uploader("Keystroke files", type="txt", accept_multiple_files=True)
+    start = st.button("Import uploaded files", disabled=not files)
+    run = (
+        (lambda: import_uploaded(wb, [(f.name, f.getvalue()) for f in files], progress=_progress))
+        if start
+        else None
+    )
+if run is not None:
+    try:
+        report = run()
+    except Exception as exc:
+        show_error(exc)
+    else:
+        st.success(
+            f"{report['participants']} participants, {report['sections']} sentences, {report['keystrokes']} "
+            f"key presses: {report['written_sessions']} sessions written, {report['unchanged_sessions']} "
+            f"already up to date, {report['malformed_rows']} malformed rows skipped."
+        )
+        if report["malformed_by_file"]:
+            st.json(report["malformed_by_file"], expanded=False)

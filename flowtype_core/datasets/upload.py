@@ -1,0 +1,33 @@
+"""Uploaded dataset files: checked names, a private temp folder, then the normal import."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from flowtype_core.errors import InvalidInput
+from flowtype_core.workbench import Workbench
+
+_NAME = re.compile(r"[0-9A-Za-z_-]{1,64}_keystrokes\.txt")
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
+
+def import_uploaded(
+    wb: Workbench, files: Sequence[tuple[str, bytes]], *, progress: Callable[[float, str], None] | None = None
+) -> dict[str, Any]:
+    """Import uploaded `<id>_keystrokes.txt` files; a browser-supplied name never becomes a path."""
+    if not files:
+        raise InvalidInput("no files were uploaded")
+    if sum(len(data) for _, data in files) > MAX_UPLOAD_BYTES:
+        raise InvalidInput(
+            f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB; import from a folder instead"
+        )
+    with tempfile.TemporaryDirectory(prefix="flowtype-upload-") as folder:
+        for name, data in files:
+            if not _NAME.fullmatch(name):
+                raise InvalidInput(f"{name[:80]!r} is not a dataset file name like 123_keystrokes.txt")
+            (Path(folder) / name).write_bytes(data)
+        return wb.import_aalto(folder, progress=progress)

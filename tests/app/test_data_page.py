@@ -1,0 +1,46 @@
+"""The Data page: demo data in one click, and a dataset import from a server folder."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from flowtype_core import open_workbench
+from flowtype_core.datasets.upload import import_uploaded
+from flowtype_core.errors import InvalidInput
+from tests.app.conftest import logged_in
+from tests.conftest import AALTO_DIR
+
+
+def test_load_demo_data_in_one_click(app_data):
+    at = logged_in("researcher").run()
+    at.switch_page("pages/data.py").run()
+    next(b for b in at.button if b.label == "Load demo data").click().run(timeout=120)
+    assert not at.exception
+    assert any("sessions" in s.value for s in at.success)
+    wb = open_workbench(data_dir=app_data)
+    assert wb.publisher.wait_idle(120)
+    assert wb.lakehouse.read_table("sessions").height == 8 * 3
+
+
+def test_import_from_a_server_folder(app_data, tmp_path):
+    folder = tmp_path / "few"
+    folder.mkdir()
+    for path in sorted(AALTO_DIR.glob("*_keystrokes.txt"))[:3]:
+        shutil.copy(path, folder / path.name)
+    at = logged_in("researcher").run()
+    at.switch_page("pages/data.py").run()
+    at.text_input[0].input(str(folder)).run()
+    next(b for b in at.button if b.label == "Import folder").click().run(timeout=120)
+    assert not at.exception
+    assert any(s.value.startswith("3 participants") for s in at.success)
+
+
+def test_uploaded_names_are_checked(app_data):
+    wb = open_workbench(data_dir=app_data)
+    with pytest.raises(InvalidInput, match="not a dataset file name"):
+        import_uploaded(wb, [("../../etc/passwd", b"x")])
+    data = sorted(AALTO_DIR.glob("*_keystrokes.txt"))[0]
+    report = import_uploaded(wb, [(data.name, data.read_bytes())])
+    assert report["participants"] == 1 and report["written_sessions"] == 1
