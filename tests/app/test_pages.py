@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.navigation import PAGES
 from tests.app.conftest import ROOT, USERS, logged_in
+from ui.navigation import PAGES
 
 ROLES = sorted(USERS)
 CASES = [(role, spec.path) for role in ROLES for spec in PAGES]
