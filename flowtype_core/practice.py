@@ -1,0 +1,124 @@
+"""What the typing test tells a typist: which sentences to practise, and how each one went.
+
+Kept out of the page so a notebook can compute the same hints and summaries from the same store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from flowtype_core.corpus import Sentence, load_corpus, pick_sentences
+from flowtype_core.metrics import digraph_latencies
+from flowtype_core.metrics.definitions import BACKSPACE
+from flowtype_core.store.csv_store import SessionStore
+from flowtype_core.workbench import Workbench
+
+
+@dataclass(frozen=True)
+class PracticeSentence:
+    """A sentence to type and why it was chosen (shown to the typist)."""
+
+    sentence: Sentence
+    reason: str
+
+
+@dataclass(frozen=True)
+class SectionFeedback:
+    """A per-sentence hint: the slowest letter pair, and the wrong keys the typist erased.
+
+    `corrections` holds (typed, expected) pairs; expected is None past the sentence's end.
+    """
+
+    slowest_digraph: str | None
+    slowest_latency_ms: float | None
+    median_iki_ms: float | None
+    corrections: tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One session as the typist sees it at the end: the means and each sentence's figures."""
+
+    status: str
+    sentences: int
+    average_wpm: float | None
+    average_error_rate: float | None
+    per_sentence: pl.DataFrame  # sentence (1-based), wpm, error_rate
+
+
+def typed_sentence_ids(store: SessionStore, participant_id: str) -> set[str]:
+    """Ids of every corpus sentence this participant has already typed."""
+    sections = store.read_all("sections.csv", participant_id)
+    return set(sections.get_column("sentence_id").drop_nulls().to_list())
+
+
+def choose_sentences(wb: Workbench, participant_id: str, n: int) -> list[PracticeSentence]:
+    """The next `n` sentences for this typist, preferring ones they have not typed yet."""
+    typed = typed_sentence_ids(wb.store, participant_id)
+    fresh = len(load_corpus()) - len(typed) >= n
+    reason = "it is new to you" if fresh and typed else "it is a random pick from the practice corpus"
+    picked = pick_sentences(n, exclude=typed if fresh else ())
+    return [PracticeSentence(sentence, reason) for sentence in picked]
+
+
+def erased_mistakes(letters: list[str], sentence: str) -> list[tuple[str, str | None]]:
+    """Replay the presses and list each erased character that did not match the sentence there.
+
+    Characters typed ahead after a mistake and erased with it were right, so they are not listed.
+    """
+    typed: list[str] = []
+    mistakes: list[tuple[str, str | None]] = []
+    for letter in letters:
+        if letter == BACKSPACE and typed:
+            position, char = len(typed) - 1, typed.pop()
+            expected = sentence[position] if position < len(sentence) else None
+            if char != expected:
+                mistakes.append((char, expected))
+        elif len(letter) == 1:
+            typed.append(letter)
+    return mistakes[::-1]  # in typing order
+
+
+def section_feedback(keystrokes: pl.DataFrame) -> SectionFeedback:
+    """The hint for one section's key presses (any frame with the keystrokes columns).
+
+    Letter pairs inside words are preferred: the pause before a word mostly reflects reading,
+    not the fingers.
+    """
+    presses = keystrokes.sort("press_time", "keystroke_id")
+    digraphs = digraph_latencies(presses)
+    in_words = digraphs.filter(~pl.col("digraph").str.contains(" ", literal=True))
+    candidates = in_words if in_words.height else digraphs
+    slowest = candidates.sort(["latency_mean_ms", "digraph"], descending=[True, False]).head(1)
+    iki = presses.get_column("press_time").diff().drop_nulls()
+    sentence = presses.item(0, "sentence") if presses.height else ""
+    return SectionFeedback(
+        slowest_digraph=slowest.item(0, "digraph") if slowest.height else None,
+        slowest_latency_ms=slowest.item(0, "latency_mean_ms") if slowest.height else None,
+        median_iki_ms=float(iki.median()) if iki.len() else None,
+        corrections=tuple(erased_mistakes(presses.get_column("letter").to_list(), sentence)),
+    )
+
+
+def feedback_for_section(
+    store: SessionStore, participant_id: str, session_id: str, test_section_id: str
+) -> SectionFeedback:
+    """The hint for a stored section, read from its CSV keystrokes (the durable record)."""
+    keystrokes = store.read("keystrokes.csv", participant_id, session_id)
+    return section_feedback(keystrokes.filter(pl.col("test_section_id") == test_section_id))
+
+
+def session_summary(store: SessionStore, participant_id: str, session_id: str) -> SessionSummary:
+    """The session's own stored figures, so the summary shows exactly what was recorded."""
+    session = store.read("session.csv", participant_id, session_id)
+    sections = store.read("sections.csv", participant_id, session_id).sort("test_section_id")
+    row = session.row(0, named=True) if session.height else {}
+    return SessionSummary(
+        status=row.get("status", "in_progress"),
+        sentences=sections.height,
+        average_wpm=row.get("average_wpm"),
+        average_error_rate=row.get("average_error_rate"),
+        per_sentence=sections.select(pl.int_range(1, pl.len() + 1).alias("sentence"), "wpm", "error_rate"),
+    )

@@ -1,0 +1,203 @@
+"""The typing test page under AppTest: consent, capture batches injected as the component sends them.
+
+The capture component is a v2 component, an unknown element here; its value reaches the page
+through `st.session_state[CAPTURE_KEY]`, so a test sets `{"submit": batch}` there and runs.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+from streamlit.testing.v1 import AppTest
+
+from flowtype_core import open_workbench
+from flowtype_core.store.csv_store import SessionStore
+from tests.app.conftest import logged_in
+from tests.conftest import make_batch
+from ui.typing_widgets import CAPTURE_KEY, RUN_KEY, TypingRun
+
+
+def _open_page(role: str = "participant") -> AppTest:
+    """Log in; the typing test is the first page for participants and researchers alike."""
+    at = logged_in(role).run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Typing test"]
+    return at
+
+
+def _consent(at: AppTest) -> TypingRun:
+    at.checkbox[0].check()
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return at.session_state[RUN_KEY]
+
+
+def _submit(at: AppTest, batch: dict) -> AppTest:
+    at.session_state[CAPTURE_KEY] = {"submit": batch}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _type_current(at: AppTest, run: TypingRun, seed: int = 1) -> dict:
+    batch = make_batch(run.current.sentence.text, run.handle.token, run.index, seed=seed)
+    _submit(at, batch)
+    return batch
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_consent_is_required_before_anything_is_recorded(app_data: Path) -> None:
+    at = _open_page()
+    assert any("What is recorded" in m.value for m in at.markdown)
+    at.button[0].click().run()  # not ticked
+    assert any("consent" in w.value for w in at.warning)
+    assert RUN_KEY not in at.session_state
+    assert list(SessionStore(app_data).sessions()) == []
+
+    before = datetime.now(UTC)
+    run = _consent(at)
+    assert run.handle.participant_id == "pat"
+    wb = open_workbench(data_dir=app_data)
+    consent = wb.recorder.consent("pat", run.handle.session_id)
+    wb.close()
+    assert consent is not None
+    assert datetime.fromisoformat(consent["consented_at"]) >= before
+    assert at.caption[0].value.startswith("Picked for you because")
+    assert len(run.sentences) == 5
+
+
+def test_a_submitted_sentence_is_recorded_and_its_wpm_shown(app_data: Path) -> None:
+    at = _open_page()
+    run = _consent(at)
+    batch = _type_current(at, run)
+
+    store = SessionStore(app_data)
+    keystrokes = store.read("keystrokes.csv", "pat", run.handle.session_id)
+    sections = store.read("sections.csv", "pat", run.handle.session_id)
+    assert keystrokes.height == len(batch["events"])
+    assert keystrokes.get_column("press_time").to_list() == [round(e["press"]) for e in batch["events"]]
+    assert sections.height == 1
+    assert sections.item(0, "sentence_id") == run.sentences[0].sentence.id
+    shown = _metrics(at)
+    assert shown["Speed (WPM)"] == f"{sections.item(0, 'wpm'):.1f}"
+    assert shown["Key presses"] == str(len(batch["events"]))
+    assert any(m.value.startswith("Slowest letter pair") for m in at.markdown)
+
+    _click(at, "Next sentence")
+    assert run.index == 1 and run.result is None
+    assert at.progress[0].value == 20  # one of five done
+
+
+def test_a_bad_batch_shows_a_clear_error_and_writes_nothing(app_data: Path) -> None:
+    at = _open_page()
+    run = _consent(at)
+    good = make_batch(run.current.sentence.text, run.handle.token, 0)
+    reversed_times = {**good, "events": [{**e, "release": e["press"] - 5} for e in good["events"]]}
+    _submit(at, reversed_times)
+    assert any("released before it is pressed" in e.value for e in at.error)
+    other_tab = {**good, "token": "someone-elses-token"}
+    _submit(at, other_tab)
+    assert any("token mismatch" in e.value for e in at.error)
+    store = SessionStore(app_data)
+    assert store.read("keystrokes.csv", "pat", run.handle.session_id).is_empty()
+    assert store.read("sections.csv", "pat", run.handle.session_id).is_empty()
+    assert run.result is None and run.index == 0
+
+    _submit(at, good)  # the participant retypes
+    assert not at.error
+    assert store.read("keystrokes.csv", "pat", run.handle.session_id).height == len(good["events"])
+
+
+def test_retyping_a_sentence_replaces_it(app_data: Path) -> None:
+    at = _open_page()
+    run = _consent(at)
+    _type_current(at, run, seed=1)
+    _click(at, "Retype this sentence")
+    assert run.index == 0 and run.result is None
+    second = _type_current(at, run, seed=2)
+    keystrokes = SessionStore(app_data).read("keystrokes.csv", "pat", run.handle.session_id)
+    assert keystrokes.get_column("press_time").to_list() == [round(e["press"]) for e in second["events"]]
+
+
+def test_finishing_shows_the_summary_and_a_new_session_can_start(app_data: Path) -> None:
+    at = _open_page()
+    run = _consent(at)
+    for i in range(5):
+        _type_current(at, run, seed=i)
+        _click(at, "See my summary" if i == 4 else "Next sentence")
+    assert run.finished
+    store = SessionStore(app_data)
+    session = store.read("session.csv", "pat", run.handle.session_id).row(0, named=True)
+    assert (session["status"], session["sentence_count"]) == ("completed", 5)
+    shown = _metrics(at)
+    assert shown["Sentences"] == "5"
+    assert shown["Mean speed (WPM)"] == f"{session['average_wpm']:.1f}"
+    assert "Session summary" in [s.value for s in at.subheader]
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the WPM-per-sentence chart
+
+    _click(at, "Start a new session")  # consent given at login is reused, with its time
+    fresh = at.session_state[RUN_KEY]
+    assert fresh.handle.session_id != run.handle.session_id and not fresh.finished
+    typed = {p.sentence.id for p in run.sentences}
+    assert typed.isdisjoint(p.sentence.id for p in fresh.sentences)  # new sentences first
+
+
+def test_logout_midway_marks_the_session_abandoned_and_keeps_its_sentences(app_data: Path) -> None:
+    at = _open_page()
+    run = _consent(at)
+    _type_current(at, run)
+    _click(at, "Next sentence")
+    # AppTest drops the entry script's sidebar (the "Log out" button) on reruns, so run what that
+    # button's callback runs: every registered logout hook (ui.auth.on_logout).
+    for hook in at.session_state["flowtype_on_logout"].values():
+        hook()
+    session = SessionStore(app_data).read("session.csv", "pat", run.handle.session_id).row(0, named=True)
+    assert (session["status"], session["sentence_count"]) == ("abandoned", 1)
+    assert session["ended_at"] is not None
+
+
+def test_a_participant_cannot_reach_another_participants_data(app_data: Path) -> None:
+    wb = open_workbench(data_dir=app_data)
+    theirs = wb.recorder.start_session("pia", consented_at=datetime.now(UTC))
+    wb.close()
+    at = logged_in("participant")
+    at.query_params["participant"] = "pia"  # the URL names someone else: ignored
+    at.run()
+    # A run left in this browser session by another user is dropped, never resumed or shown.
+    at.session_state[RUN_KEY] = TypingRun(theirs, [], datetime.now(UTC))
+    at.run()
+    assert any("What is recorded" in m.value for m in at.markdown)
+    run = _consent(at)
+    assert run.handle.participant_id == "pat"
+
+    # A batch carrying pia's session token is refused; nothing lands under either participant.
+    pias_batch = make_batch(run.current.sentence.text, theirs.token, 0)
+    _submit(at, pias_batch)
+    assert any("token mismatch" in e.value for e in at.error)
+    _type_current(at, run)
+    store = SessionStore(app_data)
+    assert store.read_all("keystrokes.csv", "pia").is_empty()
+    mine = store.read_all("keystrokes.csv", "pat")
+    assert mine.height > 0 and set(mine.get_column("participant_id")) == {"pat"}
+    assert [s for s, _ in store.sessions()] == ["pat", "pia"]
+    assert not any(theirs.session_id in m.value for m in at.markdown)
+
+
+def test_a_researcher_takes_the_test_under_their_own_name(app_data: Path) -> None:
+    at = _open_page("researcher")
+    run = _consent(at)
+    _type_current(at, run)
+    sections = SessionStore(app_data).read_all("sections.csv", "rita")
+    assert sections.select(pl.col("participant_id").unique()).to_series().to_list() == ["rita"]
+    assert sections.height == 1
