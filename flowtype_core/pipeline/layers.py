@@ -26,10 +26,8 @@ from flowtype_core.pipeline.expectations import has_valid_section_key
 from flowtype_core.pipeline.tables import (
     BRONZE_KEYSTROKES,
     BRONZE_SECTIONS,
-    GOLD_DIGRAPHS,
-    GOLD_PARTICIPANTS,
+    GOLD_RANKER_UNITS,
     GOLD_SECTIONS,
-    GOLD_SESSIONS,
     INGESTED_AT,
     PROCESSED_AT,
     SECTION_KEY,
@@ -41,6 +39,7 @@ from flowtype_core.pipeline.tables import (
 )
 
 SILVER_APP = "flowtype.silver"
+GOLD_MARKER_TABLE = GOLD_RANKER_UNITS  # the last table gold writes
 GOLD_APP = "flowtype.gold"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PARTICIPANT_KEY = ("participant_id",)
@@ -229,11 +228,11 @@ def _changed_sections(catalog: Catalog, watermark: int | None) -> pl.DataFrame:
 
 
 def run_gold(ctx: PipelineContext) -> LayerResult:
-    """Recompute the metrics of sections silver changed, then of their sessions and participants."""
+    """Recompute the metrics of sections silver changed, then the tables of their participants."""
 
     def work(result: LayerResult) -> None:
         catalog = ctx.catalog
-        changed = _changed_sections(catalog, catalog.marker(GOLD_DIGRAPHS, GOLD_APP))
+        changed = _changed_sections(catalog, catalog.marker(GOLD_MARKER_TABLE, GOLD_APP))
         silver_scan = catalog.scan(SILVER_KEYSTROKES)
         if changed.is_empty() or silver_scan is None:
             return
@@ -261,25 +260,14 @@ def run_gold(ctx: PipelineContext) -> LayerResult:
             .join(people, on=list(PARTICIPANT_KEY), how="semi")
             .to_native()
         )
-        _write(
-            result, catalog, GOLD_SESSIONS, transforms.gold_session_rows(sections), replace_keys=participants
+        their_keystrokes = catalog.materialize(
+            silver.join(people, on=list(PARTICIPANT_KEY), how="semi").to_native()
         )
-        _write(
-            result,
-            catalog,
-            GOLD_PARTICIPANTS,
-            transforms.gold_participant_rows(sections),
-            replace_keys=participants,
-        )
-        their_keystrokes = silver.join(people, on=list(PARTICIPANT_KEY), how="semi").to_native()
-        _write(
-            result,
-            catalog,
-            GOLD_DIGRAPHS,
-            transforms.gold_digraph_rows(their_keystrokes),
-            replace_keys=participants,
-            marker=(GOLD_APP, watermark),
-        )
+        tables = transforms.participant_tables(sections, their_keystrokes).items()
+        for table, frame in tables:
+            # The watermark goes with the last table: a crash before it makes the next run redo all.
+            marker = (GOLD_APP, watermark) if table == GOLD_MARKER_TABLE else None
+            _write(result, catalog, table, frame, replace_keys=participants, marker=marker)
         result.details["watermark"] = from_micros(watermark).isoformat()
 
     return _timed("gold", work)

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from flowtype_core import metrics
+from flowtype_core.errors import FlowTypeError
 from flowtype_core.pipeline.catalog import Catalog, LocalDeltaCatalog
 from flowtype_core.pipeline.layers import LAYERS, LayerResult, PipelineContext
 from flowtype_core.pipeline.tables import GOLD_PARTICIPANTS
+from flowtype_core.workbench import Workbench
 
 TARGETS: dict[str, tuple[str, ...]] = {
     **{layer: (layer,) for layer in LAYERS},
@@ -53,9 +55,13 @@ def run_targets(
     return results
 
 
-def gold_population_summary(catalog: Catalog) -> dict[str, float | int | None]:
-    """Population figures (SPEC §3.5) from the gold participant table instead of raw keystrokes."""
+def gold_population_summary(source: Catalog | Workbench) -> dict[str, float | int | None]:
+    """Population figures (SPEC §3.5) from the gold participant table instead of raw keystrokes.
+
+    `source` is a catalog, or a workbench whose data directory holds the local gold tables.
+    """
+    catalog = source if isinstance(source, Catalog) else local_context(source.data_dir).catalog
     participants = catalog.scan(GOLD_PARTICIPANTS)
     if participants is None:
-        raise ValueError("the gold tables are empty: run `python -m flowtype_core pipeline run all` first")
+        raise FlowTypeError("the gold tables are empty: run `python -m flowtype_core pipeline run all` first")
     return metrics.population_summary(participants)

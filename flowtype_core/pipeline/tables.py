@@ -28,6 +28,7 @@ GOLD_SESSIONS = "gold_sessions"
 GOLD_PARTICIPANTS = "gold_participants"
 GOLD_DIGRAPHS = "gold_digraphs"
 GOLD_RANKER_EXAMPLES = "gold_ranker_examples"
+GOLD_RANKER_UNITS = "gold_ranker_units"
 
 
 @dataclass(frozen=True)
@@ -55,4 +56,5 @@ PIPELINE_TABLES = (
     GOLD_PARTICIPANTS,
     GOLD_DIGRAPHS,
     GOLD_RANKER_EXAMPLES,
+    GOLD_RANKER_UNITS,
 )

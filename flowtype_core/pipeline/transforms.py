@@ -19,6 +19,8 @@ from flowtype_core.pipeline.expectations import INT32_PATTERN, first_failed_rule
 from flowtype_core.pipeline.tables import (
     GOLD_DIGRAPHS,
     GOLD_PARTICIPANTS,
+    GOLD_RANKER_EXAMPLES,
+    GOLD_RANKER_UNITS,
     GOLD_SECTIONS,
     GOLD_SESSIONS,
     INGESTED_AT,
@@ -28,6 +30,7 @@ from flowtype_core.pipeline.tables import (
     SOURCE_FILE,
     SOURCE_HASH,
 )
+from flowtype_core.ranker import examples as ranker_examples
 from flowtype_core.schema import KEYSTROKES
 
 LINEAGE = (SOURCE_FILE, SOURCE_HASH, INGESTED_AT)
@@ -144,6 +147,22 @@ def gold_digraph_rows(silver: Any) -> Any:
     return metrics.digraph_latencies(silver)
 
 
+def participant_tables(sections: Any, silver: Any) -> dict[str, Any]:
+    """Gold tables recomputed per participant from all their sections and silver keystrokes.
+
+    Sessions, participants, digraphs and the ranker's training examples and key/digraph history
+    (`flowtype_core.ranker.examples`): each depends on all of a participant's sections. The ranker
+    units table comes last: gold commits its watermark with it.
+    """
+    return {
+        GOLD_SESSIONS: gold_session_rows(sections),
+        GOLD_PARTICIPANTS: gold_participant_rows(sections),
+        GOLD_DIGRAPHS: gold_digraph_rows(silver),
+        GOLD_RANKER_EXAMPLES: ranker_examples.build_examples(sections, silver),
+        GOLD_RANKER_UNITS: ranker_examples.build_units(silver),
+    }
+
+
 def silver_tables(bronze_keystrokes: Any, bronze_sections: Any, *, processed_at: datetime) -> tuple[Any, Any]:
     """Silver keystrokes and quarantine from a batch of bronze rows: the whole silver layer."""
     checked = check_expectations(latest_ingestion(bronze_keystrokes))
@@ -154,9 +173,4 @@ def silver_tables(bronze_keystrokes: Any, bronze_sections: Any, *, processed_at:
 def gold_tables(silver: Any) -> dict[str, Any]:
     """Every gold table from silver keystrokes, non-incrementally: for notebooks and parity checks."""
     sections = gold_section_rows(silver)
-    return {
-        GOLD_SECTIONS: sections,
-        GOLD_SESSIONS: gold_session_rows(sections),
-        GOLD_PARTICIPANTS: gold_participant_rows(sections),
-        GOLD_DIGRAPHS: gold_digraph_rows(silver),
-    }
+    return {GOLD_SECTIONS: sections, **participant_tables(sections, silver)}

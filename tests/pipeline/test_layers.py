@@ -18,12 +18,15 @@ from flowtype_core.pipeline.tables import (
     BRONZE_KEYSTROKES,
     GOLD_DIGRAPHS,
     GOLD_PARTICIPANTS,
+    GOLD_RANKER_EXAMPLES,
+    GOLD_RANKER_UNITS,
     GOLD_SECTIONS,
     GOLD_SESSIONS,
     PIPELINE_TABLES,
     SILVER_KEYSTROKES,
     SILVER_QUARANTINE,
 )
+from flowtype_core.ranker.examples import examples_from_keystrokes
 from flowtype_core.schema import KEYSTROKES
 
 
@@ -67,6 +70,10 @@ def test_gold_equals_metrics_computed_directly(store_copy: Callable[..., Path], 
         metrics.digraph_latencies(aalto.keystrokes),
         ["participant_id", "digraph"],
     )
+    examples, units = examples_from_keystrokes(aalto.keystrokes)
+    # Computed without sections.csv the examples have no sentence id; gold carries the real one.
+    assert_same(read(data_dir, GOLD_RANKER_EXAMPLES), examples.drop("sentence_id"), section_key)
+    assert_same(read(data_dir, GOLD_RANKER_UNITS), units, [*section_key, "kind", "unit"])
     # The corpus id of each sentence travels from sections.csv into gold.
     ids = read(data_dir, GOLD_SECTIONS).join(aalto.sections, on=["participant_id", "test_section_id"])
     assert ids.filter(pl.col("sentence_id") != pl.col("sentence_id_right")).is_empty()
