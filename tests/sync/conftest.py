@@ -18,10 +18,25 @@ from deltalake import DeltaTable, write_deltalake
 
 from flowtype_core import Workbench, open_workbench
 from flowtype_core.demo import generate_demo
+from flowtype_core.errors import LakehouseUnavailable
+from flowtype_core.lakehouse import registry
+from flowtype_core.lakehouse.local_delta import LocalDeltaLakehouse
 from flowtype_core.sync.service import SyncService
 from flowtype_core.sync.validate import IN_SYNC
 
 TOKEN = "dapi5f3c0ffee5f3c0ffee5f3c0ffee5f3c0f"
+
+
+class FailingLocalDelta(LocalDeltaLakehouse):
+    """Local Delta whose every read and write fails with `message`, as a client that echoes its
+    credentials in errors would."""
+
+    message = ""
+
+    def _fail(self, *_: object, **__: object) -> Any:
+        raise LakehouseUnavailable(self.message)
+
+    replace_sections = upsert_sessions = delete_sections = read_table = _fail
 
 
 class LocalBackend:
@@ -57,6 +72,11 @@ class LocalBackend:
 
     def append_rows(self, table: str, frame: pl.DataFrame) -> None:
         write_deltalake(self._table(table), frame.to_arrow(), mode="append")
+
+    def force_errors(self, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Lakehouses opened from now on fail every read and write with `message`."""
+        monkeypatch.setattr(FailingLocalDelta, "message", message)
+        monkeypatch.setitem(registry.BACKENDS, "local", f"{__name__}:FailingLocalDelta")
 
     def close(self) -> None:
         if self.away.exists():

@@ -1,0 +1,50 @@
+"""The Sync page: status summary, filters, resync with progress, outbox and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flowtype_core import Workbench
+from flowtype_core.accounts import AccountStore
+from tests.app.conftest import logged_in
+from tests.sync.conftest import with_demo
+
+
+@pytest.fixture
+def researcher(backend: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    for name, value in backend.settings().items():
+        monkeypatch.setenv(name, value)
+    AccountStore(backend.data_dir).create_user("rita", "correct-horse", role="researcher", name="Rita")
+    return "rita"
+
+
+def _metrics(at: Any) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_page_shows_problems_and_repairs_them(backend: Any, sync_wb: Workbench, researcher: str) -> None:
+    with_demo(sync_wb, participants=1, sessions=2, sentences=2)
+    section = sync_wb.store.read_all("sections.csv").row(0, named=True)
+    backend.delete_rows(
+        "keystrokes",
+        f"participant_id = '{section['participant_id']}' AND test_section_id = '{section['test_section_id']}'",
+    )
+
+    at = logged_in("researcher", username=researcher).run()
+    at.switch_page("pages/sync.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = _metrics(at)
+    assert metrics["in sync"] == "3" and metrics["count mismatch"] == "1"
+    assert at.multiselect[0].value == ["count_mismatch"]  # the status filter starts on the problems
+    table = at.dataframe[0].value
+    assert list(table["test_section_id"]) == [section["test_section_id"]]
+
+    next(b for b in at.button if b.label == "Resync every out-of-sync section").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Pushed 1 sections" in s.value for s in at.success), [s.value for s in at.success]
+    at.run()
+    assert _metrics(at)["in sync"] == "4" and _metrics(at)["count mismatch"] == "0"
+    assert at.get("plotly_chart"), "the history chart is drawn"
+    assert any("Nothing is waiting" in m.value for m in at.markdown)
