@@ -19,6 +19,9 @@ from narwhals.typing import IntoFrameT
 from flowtype_core.metrics.edit_distance import with_edit_distance
 
 SECTION_KEY = ("participant_id", "session_id", "test_section_id")
+# A section is identified by (participant_id, test_section_id), the table key (SPEC §2); grouping
+# and ordering by those two alone is cheaper, and session_id rides along.
+SECTION_ID = ("participant_id", "test_section_id")
 PRESS_ORDER = ("press_time", "keystroke_id")
 BACKSPACE = "BKSP"
 # Metrics averaged from sections to sessions and participants, and summarised over participants.
@@ -52,34 +55,45 @@ def _native_in_out(
 
 
 def _prev(column: str) -> nw.Expr:
-    return nw.col(column).shift(1).over(*SECTION_KEY, order_by=PRESS_ORDER)
+    """The value at the previous press of the same section, in press order."""
+    return nw.col(column).shift(1).over(*SECTION_ID, order_by=PRESS_ORDER)
 
 
-def _timing_features() -> list[nw.Expr]:
-    prev_press = _prev("press_time")
-    is_rollover = (nw.col("press_time") < _prev("release_time")).fill_null(value=False)
-    return [
+def _with_timing(ks: nw.LazyFrame[Any], *previous: str) -> nw.LazyFrame[Any]:
+    """Add hold_ms, iki_ms and the rollover flag, plus `_prev_<c>` for each column in `previous`.
+
+    The previous press's values are windowed once and then combined: windows dominate the cost.
+    """
+    windowed = {"press_time", "release_time", *previous}
+    prev_press, prev_release = nw.col("_prev_press_time"), nw.col("_prev_release_time")
+    return ks.with_columns(*(_prev(c).alias(f"_prev_{c}") for c in sorted(windowed))).with_columns(
         (nw.col("release_time") - nw.col("press_time")).alias("hold_ms"),
         (nw.col("press_time") - prev_press).alias("iki_ms"),
         # Null for a section's first press; an unknown (never released) previous key is no rollover.
-        nw.when(~prev_press.is_null()).then(is_rollover).alias("rollover"),
-    ]
+        nw.when(~prev_press.is_null())
+        .then((nw.col("press_time") < prev_release).fill_null(value=False))
+        .alias("rollover"),
+    )
 
 
-def _letter_features() -> list[nw.Expr]:
-    prev_letter = _prev("letter")
+def _with_features(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    prev_letter = nw.col("_prev_letter")
     both_chars = (nw.col("letter").str.len_chars() == 1) & (prev_letter.str.len_chars() == 1)
-    return [
-        prev_letter.alias("prev_letter"),
-        # Only character pairs form a digraph: "SHIFT" then "T" is not the digraph "ST".
-        nw.when(both_chars).then(nw.concat_str(prev_letter, nw.col("letter"))).alias("digraph"),
-    ]
+    return (
+        _with_timing(ks, "letter")
+        .with_columns(
+            prev_letter.alias("prev_letter"),
+            # Only character pairs form a digraph: "SHIFT" then "T" is not the digraph "ST".
+            nw.when(both_chars).then(nw.concat_str(prev_letter, nw.col("letter"))).alias("digraph"),
+        )
+        .drop("_prev_press_time", "_prev_release_time", "_prev_letter")
+    )
 
 
 @_native_in_out
 def keystroke_features(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Per press: hold_ms, iki_ms (from the previous press), rollover flag, prev_letter, digraph."""
-    return ks.with_columns(*_timing_features(), *_letter_features())
+    return _with_features(ks)
 
 
 @_native_in_out
@@ -96,9 +110,10 @@ def section_metrics(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     duration = nw.col("duration_ms")
     longer = nw.max_horizontal(nw.col("sentence").str.len_chars(), input_chars)
     per_section = (
-        ks.with_columns(*_timing_features())
-        .group_by(*SECTION_KEY)
+        _with_timing(ks)
+        .group_by(*SECTION_ID)
         .agg(
+            nw.col("session_id").any_value(),
             nw.col("sentence").any_value(),
             nw.col("user_input").any_value(),
             nw.len().cast(nw.Int64).alias("keystroke_count"),
@@ -181,7 +196,7 @@ def _plain(value: Any) -> float | int | None:
 def digraph_latencies(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Per (participant_id, digraph): mean and median latency (the IKI into the second key), count."""
     return (
-        ks.with_columns(*_timing_features(), *_letter_features())
+        _with_features(ks)
         .filter(~nw.col("digraph").is_null() & ~nw.col("iki_ms").is_null())
         .group_by("participant_id", "digraph")
         .agg(
@@ -201,7 +216,7 @@ def key_stats(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     `backspace_rate` is the error-proneness of a key: the share of its presses that were
     immediately corrected.
     """
-    features = ks.with_columns(*_timing_features(), *_letter_features())
+    features = _with_features(ks)
     per_key = (
         features.filter(~nw.col("letter").is_null())
         .group_by("letter")
