@@ -17,6 +17,7 @@ COMMANDS = [
     "flowtype_core.cli.setup",
     "flowtype_core.cli.sync",
     "flowtype_core.cli.analytics",
+    "flowtype_core.cli.pipeline",
 ]
 
 

@@ -1,0 +1,54 @@
+"""`python -m flowtype_core pipeline ...` and `metrics --source gold` over a real data directory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from flowtype_core import metrics
+from flowtype_core.cli import main
+from flowtype_core.pipeline.tables import SILVER_KEYSTROKES
+from flowtype_core.store.csv_store import SessionStore
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    code = main(list(argv))
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_run_prints_per_layer_figures_and_a_rerun_writes_nothing(
+    store_copy: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = store_copy(3)
+    keystrokes = SessionStore(data_dir).read_all("keystrokes.csv")
+
+    code, first = run_cli(
+        capsys, "pipeline", "run", "all", "--data-dir", str(data_dir), "--runner", "local", "--json"
+    )
+
+    assert code == 0 and first["state"] == "succeeded"
+    assert list(first["tasks"]) == ["bronze", "silver", "gold"]
+    for layer in first["tasks"].values():
+        assert {"rows_in", "rows_written", "quarantined", "seconds"} <= set(layer)
+    assert first["tasks"]["silver"]["tables"][SILVER_KEYSTROKES] == keystrokes.height
+
+    code, second = run_cli(capsys, "pipeline", "run", "all", "--data-dir", str(data_dir), "--json")
+    assert code == 0
+    assert [t["rows_written"] for t in second["tasks"].values()] == [0, 0, 0]
+
+    code, status = run_cli(capsys, "pipeline", "status", "--data-dir", str(data_dir), "--json")
+    assert [r["run_id"] for r in status["runs"]] == [second["run_id"], first["run_id"]]
+
+    code, summary = run_cli(capsys, "metrics", "--source", "gold", "--data-dir", str(data_dir), "--json")
+    expected = metrics.population_summary(metrics.participant_metrics(metrics.section_metrics(keystrokes)))
+    assert summary == pytest.approx(expected, rel=1e-9)
+
+
+def test_metrics_from_gold_before_any_run_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["metrics", "--source", "gold", "--data-dir", str(tmp_path)]) == 2
+    assert "pipeline run all" in capsys.readouterr().err
