@@ -133,19 +133,15 @@ def _read_lines(paths: Sequence[Path]) -> pl.LazyFrame:
     )
 
 
-def _unsafe_ids(rows: pl.DataFrame) -> pl.Expr:
-    """Rows whose participant or section id could not become a path part (checked once per id)."""
-    bad: dict[str, list[str]] = {}
-    for column in ("PARTICIPANT_ID", "TEST_SECTION_ID"):
-        bad[column] = []
-        for value in rows.get_column(column).unique().to_list():
-            try:
-                check_id(value, column)
-            except InvalidInput:
-                bad[column].append(value)
-    return pl.col("PARTICIPANT_ID").is_in(bad["PARTICIPANT_ID"]) | pl.col("TEST_SECTION_ID").is_in(
-        bad["TEST_SECTION_ID"]
-    )
+def _rejected_ids(values: pl.Series, what: str) -> list[str]:
+    """The distinct ids that could not become a path part (checked once per id, not per row)."""
+    rejected = []
+    for value in values.unique().to_list():
+        try:
+            check_id(value, what)
+        except InvalidInput:
+            rejected.append(value)
+    return rejected
 
 
 def sentence_id(text: str) -> str:
@@ -208,19 +204,14 @@ def read_aalto(directory: str | Path, *, progress: Progress | None = None) -> Aa
         if progress is not None:
             done = start + len(batch)
             progress(0.9 * done / len(paths), f"read {done}/{len(paths)} files")
-    parsed = pl.concat(batches).with_row_index("_row")
+    parsed = pl.concat(batches)
     valid = parsed.filter("_valid")
     # Unsafe ids could not become path parts; a repeated key would break the upsert (keep the first).
-    kept = valid.filter(~_unsafe_ids(valid)).unique(KEY, keep="first", maintain_order=True)
-    kept_per_file = kept.group_by("_file").len("kept")
-    files = tuple(
-        FileReport(Path(file).name, rows, kept_rows or 0)
-        for file, rows, kept_rows in parsed.group_by("_file")
-        .len("rows")
-        .join(kept_per_file, on="_file", how="left")
-        .sort("_file")
-        .iter_rows()
-    )
+    unsafe = pl.any_horizontal(pl.col(c).is_in(_rejected_ids(valid.get_column(c), c)) for c in KEY[:2])
+    kept = valid.filter(~unsafe).unique(KEY, keep="first", maintain_order=True)
+    rows = dict(parsed.group_by("_file").len().iter_rows())
+    kept_rows = dict(kept.group_by("_file").len().iter_rows())
+    files = tuple(FileReport(p.name, rows.get(str(p), 0), kept_rows.get(str(p), 0)) for p in paths)
     keystrokes = _keystrokes(kept, created_at)
     ids = {text: sentence_id(text) for text in keystrokes.get_column("sentence").unique().to_list()}
     section_ids = dict(

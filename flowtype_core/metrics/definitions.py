@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from typing import Any, Concatenate
+from typing import Any
 
 import narwhals as nw
-from narwhals.typing import IntoFrameT
+from narwhals.typing import IntoFrame, IntoFrameT
 
 from flowtype_core.metrics.edit_distance import with_edit_distance
 
@@ -37,19 +37,19 @@ SUMMARY_METRICS = {
 
 
 def _native_in_out(
-    fn: Callable[Concatenate[nw.LazyFrame[Any], ...], nw.LazyFrame[Any]],
-) -> Callable[..., Any]:
+    fn: Callable[[nw.LazyFrame[Any]], nw.LazyFrame[Any]],
+) -> Callable[[IntoFrameT], IntoFrameT]:
     """Run `fn` lazily on any native frame and hand back the caller's own frame type.
 
     Eager input is made lazy first so that polars prunes the columns a metric does not need.
     """
 
     @functools.wraps(fn)
-    def wrapper(frame: IntoFrameT, *args: Any, **kwargs: Any) -> IntoFrameT:
+    def wrapper(frame: IntoFrameT) -> IntoFrameT:
         wrapped = nw.from_native(frame)
         if isinstance(wrapped, nw.DataFrame):
-            return fn(wrapped.lazy(), *args, **kwargs).collect().to_native()
-        return fn(wrapped, *args, **kwargs).to_native()
+            return fn(wrapped.lazy()).collect().to_native()
+        return fn(wrapped).to_native()
 
     return wrapper
 
@@ -171,7 +171,7 @@ def participant_metrics(sections: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     return _mean_over(sections, ("participant_id",))
 
 
-def population_summary(participants: Any) -> dict[str, float | int | None]:
+def population_summary(participants: IntoFrame) -> dict[str, float | int | None]:
     """Population figures over participants: mean and sample SD (ddof=1) of each metric.
 
     Returns plain numbers (None where undefined) so it prints as JSON and compares with

@@ -92,6 +92,7 @@ def test_malformed_rows_are_dropped_and_counted_per_file(tmp_path: Path) -> None
         ("\n".join([HEADER, *clean]) + "\n").encode()
         + row(8, 80, "ok", "\xe9", 2, 1, 2, "x", 1).encode("latin-1")
     )
+    (tmp_path / "9_keystrokes.txt").write_text(HEADER + "\n")  # no rows at all
     (tmp_path / "notes.txt").write_text("not a keystroke file")
 
     imported = read_aalto(tmp_path)
@@ -100,6 +101,8 @@ def test_malformed_rows_are_dropped_and_counted_per_file(tmp_path: Path) -> None
     reports = {f.file: f for f in imported.files}
     assert (reports["7_keystrokes.txt"].rows, reports["7_keystrokes.txt"].kept) == (len(good) + len(bad), 3)
     assert (reports["8_keystrokes.txt"].rows, reports["8_keystrokes.txt"].kept) == (3, 3)
+    assert (reports["9_keystrokes.txt"].rows, reports["9_keystrokes.txt"].kept) == (0, 0)
+    assert sorted(reports) == ["7_keystrokes.txt", "8_keystrokes.txt", "9_keystrokes.txt"]
     ks = imported.keystrokes.filter(pl.col("participant_id") == "7").sort("keystroke_id")
     assert ks.get_column("press_time").to_list() == [1473277999800, 1473278000000, 1473278000150]
     assert ks.get_column("release_time").to_list() == [1473277999900, 1473278000090, None]
