@@ -172,7 +172,7 @@ def participant_metrics(sections: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
 
 
 def population_summary(participants: IntoFrame) -> dict[str, float | int | None]:
-    """Population figures over participants: mean and sample SD (ddof=1) of each metric.
+    """Population figures from a `participant_metrics` frame: mean and sample SD (ddof=1) of each metric.
 
     Returns plain numbers (None where undefined) so it prints as JSON and compares with
     `PUBLISHED_CHI2018`.
