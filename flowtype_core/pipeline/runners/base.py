@@ -80,6 +80,21 @@ class RunRecord:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def history_row(self) -> dict[str, Any]:
+        """One line of the run history: what ran, where, when, for how long, how it ended."""
+        return {
+            "run_id": self.run_id,
+            "target": self.target,
+            "runner": self.runner,
+            "state": self.state,
+            "created_at": self.created_at,
+            "seconds": self.elapsed_seconds(),
+            "rows_written": sum(t.rows_written or 0 for t in self.tasks),
+            "quarantined": sum(t.quarantined or 0 for t in self.tasks),
+            "error": self.error or next((t.error for t in self.tasks if t.state == FAILED), None),
+            "url": self.url,
+        }
+
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RunRecord:
         known = {f.name for f in fields(cls)}
