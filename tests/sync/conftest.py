@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from databricks import sql as dbsql
 from deltalake import DeltaTable, write_deltalake
 
 from flowtype_core import Workbench, open_workbench
@@ -23,6 +24,7 @@ from flowtype_core.lakehouse import registry
 from flowtype_core.lakehouse.local_delta import LocalDeltaLakehouse
 from flowtype_core.sync.service import SyncService
 from flowtype_core.sync.validate import IN_SYNC
+from tests.support.databricks_sql_server import DatabricksSqlServer
 
 TOKEN = "dapi5f3c0ffee5f3c0ffee5f3c0ffee5f3c0f"
 
@@ -83,7 +85,59 @@ class LocalBackend:
             self.start()
 
 
-BACKENDS = {"local": LocalBackend}
+class DatabricksBackend:
+    """The Databricks backend through the real connector to the stand-in warehouse on a socket."""
+
+    kind = "databricks"
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.server = DatabricksSqlServer(data_dir.parent / "warehouse", token=TOKEN).start()
+
+    def settings(self) -> dict[str, str]:
+        return {
+            "FLOWTYPE_DATA_DIR": str(self.data_dir),
+            "FLOWTYPE_LAKEHOUSE": "databricks",
+            "FLOWTYPE_DATABRICKS_SERVER_URL": self.server.url,
+            "DATABRICKS_HTTP_PATH": self.server.http_path,
+            "DATABRICKS_ACCESS_TOKEN": self.server.token,
+            "DATABRICKS_CATALOG": "main",
+            "DATABRICKS_SCHEMA": "flowtype",
+            "DATABRICKS_VOLUME": "staging",
+        }
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def start(self) -> None:
+        self.server.start()
+
+    def _sql(self, statement: str, rows: list[dict[str, Any]] | None = None) -> None:
+        """Run SQL as another client of the warehouse would (a notebook, a colleague)."""
+        with dbsql.connect(**self.server.connect_kwargs()) as conn, conn.cursor() as cursor:
+            for params in rows or [None]:
+                cursor.execute(statement, params)
+
+    def delete_rows(self, table: str, where: str) -> None:
+        self._sql(f"DELETE FROM main.flowtype.{table} WHERE {where}")
+
+    def update_rows(self, table: str, where: str, column: str, sql_value: str) -> None:
+        self._sql(f"UPDATE main.flowtype.{table} SET {column} = {sql_value} WHERE {where}")
+
+    def append_rows(self, table: str, frame: pl.DataFrame) -> None:
+        columns = ", ".join(frame.columns)
+        markers = ", ".join(f":{c}" for c in frame.columns)
+        self._sql(f"INSERT INTO main.flowtype.{table} ({columns}) VALUES ({markers})", frame.to_dicts())
+
+    def force_errors(self, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Every statement from now on fails with `message`."""
+        self.server.fail_next(r".", "UNAUTHENTICATED", message, times=1_000_000)
+
+    def close(self) -> None:
+        self.server.stop()
+
+
+BACKENDS = {"local": LocalBackend, "databricks": DatabricksBackend}
 
 
 @pytest.fixture(params=sorted(BACKENDS))

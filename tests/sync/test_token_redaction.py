@@ -47,8 +47,9 @@ def test_forced_errors_never_reveal_the_token(
     settings = {**backend.settings(), "DATABRICKS_ACCESS_TOKEN": TOKEN}
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
-    wb = open_workbench()
-    with_demo(wb, participants=1, sessions=1, sentences=2)
+    healthy = open_workbench()
+    with_demo(healthy, participants=1, sessions=1, sentences=2)
+    healthy.close()
     backend.force_errors(LEAK, monkeypatch)
     wb = open_workbench()  # a fresh process view: lakehouses opened after the failure began
     sync = SyncService.for_workbench(wb)
