@@ -71,6 +71,7 @@ _TYPE_WORDS = {
     "TIMESTAMP_NTZ": "TIMESTAMP",
     "STRING": "VARCHAR",
 }
+MERGE_SOURCE = "__flowtype_merge_source"
 _RENAMED_FUNCTIONS = {"explode": "unnest", "timestamp_micros": "make_timestamptz", "current_timestamp": "now"}
 
 
@@ -105,6 +106,9 @@ class Translated:
     sql: str
     parameters: dict[str, str] | list[str] = field(default_factory=dict)
     kind: str = "query"  # query, insert, update, delete, merge, ddl
+    # A MERGE source query to materialise first, as (sql, parameters): DuckDB mis-handles a source
+    # that reads the target table while MERGE changes it; Delta reads a snapshot, like this.
+    merge_source: Translated | None = None
 
 
 def tokenize(sql: str) -> list[Token]:
@@ -327,6 +331,7 @@ class _Translator:
         self.out: list[str] = []
         self.named: dict[str, str] = {}
         self.positional: list[str] = []
+        self.merge_source: Translated | None = None
         self.positional_index = 0
         self.previous_word = ""
         self.merge_set_region = False
@@ -410,6 +415,8 @@ class _Translator:
             return after + 1
         if word == "USING" and next_text.upper() in ("DELTA", "PARQUET"):
             return after + 1
+        if word == "USING" and next_text == "(" and self.kind == "merge" and self.merge_source is None:
+            return self.emit_merge_source(after)
         if word == "SET" and self.kind == "merge" and self.previous_word == "UPDATE":
             self.merge_set_region = True
         elif word == "WHEN":
@@ -442,6 +449,23 @@ class _Translator:
         else:
             self.previous_word = ""
         return stop
+
+    def emit_merge_source(self, open_index: int) -> int:
+        close = _matching_paren(self.tokens, open_index)
+        outer = (self.out, self.named, self.positional)
+        self.out, self.named, self.positional = [], {}, []
+        self.emit_range(open_index + 1, close)
+        self.merge_source = Translated("".join(self.out), self.parameters(), "query")
+        self.out, self.named, self.positional = outer
+        self.out.append(f"USING {MERGE_SOURCE}")
+        return close + 1
+
+    def parameters(self) -> dict[str, str] | list[str]:
+        if self.positional and self.named:
+            raise DialectError(
+                "INVALID_QUERY_MIXED_QUERY_PARAMETERS", "named and positional parameters mixed", "42613"
+            )
+        return self.positional if self.positional else self.named
 
     def text_at(self, index: int) -> str:
         return self.tokens[index].text if index < len(self.tokens) else ""
@@ -520,11 +544,6 @@ def translate(sql: str, ctx: Context) -> Translated:
     kind = statement_kind(tokens)
     translator = _Translator(tokens, ctx, kind)
     text = translator.run()
-    if translator.positional and translator.named:
-        raise DialectError(
-            "INVALID_QUERY_MIXED_QUERY_PARAMETERS", "named and positional parameters mixed", "42613"
-        )
     if kind == "merge":
         text += " RETURNING merge_action"
-    params: dict[str, str] | list[str] = translator.positional if translator.positional else translator.named
-    return Translated(text, params, kind)
+    return Translated(text, translator.parameters(), kind, translator.merge_source)

@@ -37,9 +37,11 @@ from thrift.protocol.TBinaryProtocol import TBinaryProtocol
 from thrift.transport.TTransport import TMemoryBuffer
 
 from tests.support.databricks_sql_dialect import (
+    MERGE_SOURCE,
     Context,
     DialectError,
     Parameter,
+    Translated,
     quote,
     schema_key,
     significant,
@@ -403,7 +405,10 @@ class _Service:
         if translated.kind == "query":
             op.table = _conform_result(con.sql(translated.sql, params=translated.parameters).to_arrow_table())
             return
-        rows = con.execute(translated.sql, translated.parameters).fetchall()
+        if translated.merge_source is not None:
+            rows = _merge(con, translated)
+        else:
+            rows = con.execute(translated.sql, translated.parameters).fetchall()
         if translated.kind in _DML_COLUMNS:
             op.table, op.modified_rows = _dml_result(translated.kind, rows)
         else:
@@ -522,6 +527,22 @@ class _Service:
         return ttypes.TCancelOperationResp(status=STATUS_OK)
 
 
+def _merge(con: duckdb.DuckDBPyConnection, translated: Translated) -> list[tuple[Any, ...]]:
+    """MERGE from a materialised source, in one transaction."""
+    assert translated.merge_source is not None
+    source = translated.merge_source
+    con.execute("BEGIN")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {MERGE_SOURCE} AS {source.sql}", source.parameters)
+        rows = con.execute(translated.sql, translated.parameters).fetchall()
+        con.execute(f"DROP TABLE {MERGE_SOURCE}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return rows
+
+
 def _search_path(catalog: str, schema: str) -> str:
     return "'" + quote(schema_key(catalog, schema)).replace("'", "''") + "'"
 
@@ -614,6 +635,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms delayed-ACK stalls
         self.server.owner._track(self.connection, True)
 
     def finish(self) -> None:
