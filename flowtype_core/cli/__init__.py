@@ -18,6 +18,7 @@ COMMANDS = [
     "flowtype_core.cli.sync",
     "flowtype_core.cli.analytics",
     "flowtype_core.cli.pipeline",
+    "flowtype_core.cli.ranker",
 ]
 
 

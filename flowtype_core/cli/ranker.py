@@ -1,0 +1,61 @@
+"""`ranker train` and `ranker score`: the LightGBM practice ranker from the command line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from flowtype_core.cli.common import Progress, add_data_dir, add_json, emit, workbench
+from flowtype_core.ranker import load_model, load_training_data, score_sections, train_ranker
+from flowtype_core.store.atomic import atomic_write
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    ranker = sub.add_parser("ranker", help="train the practice-sentence ranker and score sections")
+    commands = ranker.add_subparsers(dest="ranker_command", required=True, metavar="ACTION")
+
+    train = commands.add_parser(
+        "train", help="evaluate on held-out typists, train on all, register under <data-dir>/models"
+    )
+    add_data_dir(train)
+    add_json(train)
+    train.set_defaults(func=cmd_train)
+
+    score = commands.add_parser(
+        "score", help="write participant_id,test_section_id,score for every section (higher = harder)"
+    )
+    score.add_argument(
+        "--model", required=True, metavar="PATH", help="a model version directory (or its model.txt)"
+    )
+    score.add_argument("--out", required=True, metavar="CSV", help="where to write the scores")
+    add_data_dir(score)
+    add_json(score)
+    score.set_defaults(func=cmd_score)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    bar = Progress("ranker")
+    record = train_ranker(
+        workbench(args), progress=lambda fraction, _message: bar(round(fraction * 100), 100)
+    )
+    held_out = record.metrics["held_out"]
+    result = {
+        "model_path": record.model_path,
+        "version": record.version,
+        "ndcg": held_out,
+        "best_heuristic": record.metrics["best_heuristic"],
+        "evaluation": record.metrics["evaluation"],
+    }
+    lines = [f"registered {record.version} at {record.model_path}", "NDCG on held-out typists:"]
+    lines += [f"  {name:<22} @5 {m['ndcg@5']:.3f}  @10 {m['ndcg@10']:.3f}" for name, m in held_out.items()]
+    emit(args, result, "\n".join(lines))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    scores = score_sections(model, load_training_data(workbench(args)))
+    out = Path(args.out)
+    atomic_write(out, scores.write_csv)
+    emit(args, {"out": str(out), "sections": scores.height}, f"wrote {scores.height} section scores to {out}")
+    return 0

@@ -1,0 +1,143 @@
+"""Adaptive practice: the corpus sentences the current model expects to be hardest for a typist.
+
+The typing test asks for the next sentences of the logged-in participant. With a model and a
+typing history, candidates are ranked on that typist's own key and digraph speed and corrections
+(from the CSV store, the durable record, so the latest session counts at once) and each pick says
+which keys or digraphs it targets. With a model but no history, the population's view ranks them.
+Without a model, the typist gets sentences they have not typed, in a random order, and is told so.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+
+from flowtype_core.corpus import Sentence, load_corpus
+from flowtype_core.errors import InvalidInput
+from flowtype_core.ids import check_id
+from flowtype_core.ranker.examples import examples_from_keystrokes, sentence_features
+from flowtype_core.ranker.features import CORRECTION_COST, PRIOR_TYPIST, History, unit_rows
+from flowtype_core.ranker.model import ModelRegistry, RankerModel
+from flowtype_core.ranker.train import models_dir_of
+from flowtype_core.schema import KEYSTROKES
+from flowtype_core.workbench import Workbench
+
+MODEL, POPULATION, DEFAULT = "model", "population", "default"
+TARGETS_SHOWN = 3
+CANDIDATE_PREFIX = "candidate:"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A sentence to practise, how hard the model expects it to be, and why it was picked.
+
+    `source` is `model` (ranked on the typist's history), `population` (a model but no history)
+    or `default` (no model); `targets` are the keys/digraphs it practises, as shown in `reason`.
+    """
+
+    sentence: Sentence
+    score: float
+    reason: str
+    targets: tuple[str, ...] = ()
+    source: str = MODEL
+
+
+def describe_unit(uid: str) -> str:
+    """`digraph:th` -> `th`, `key:T` -> `T`, `key:SHIFT` -> `Shift`, spaces shown as `␣`."""
+    kind, _, unit = uid.partition(":")
+    if kind == "key" and unit == "SHIFT":
+        return "Shift"
+    return unit.replace(" ", "␣")
+
+
+def _history(keystrokes: pl.DataFrame) -> History:
+    examples, units = examples_from_keystrokes(keystrokes)
+    return History.from_gold(examples, units)
+
+
+def _candidates(participant_id: str, sentences: list[Sentence]) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {
+            "participant_id": [participant_id] * len(sentences),
+            "test_section_id": [CANDIDATE_PREFIX + s.id for s in sentences],
+            "sentence": [s.text for s in sentences],
+            "iki_sum_ms": [0.0] * len(sentences),
+            "iki_count": [0] * len(sentences),
+        },
+        schema_overrides={"iki_count": pl.Int64},
+    )
+    return sentence_features(frame)
+
+
+def _targets(rows: pl.DataFrame) -> dict[str, tuple[str, ...]]:
+    """Per candidate, the units where this typist is slower or less accurate than the population."""
+    known = rows.filter(pl.col("typist_presses") >= PRIOR_TYPIST)
+    excess = pl.col("t") * (
+        (pl.col("typist_lat") - pl.col("lat"))
+        + CORRECTION_COST * (pl.col("typist_err_rate") - pl.col("err_rate"))
+    )
+    ranked = (
+        known.with_columns(excess.alias("excess"))
+        .filter(pl.col("excess") > 0)
+        .sort(["test_section_id", "excess", "uid"], descending=[False, True, False])
+        .group_by("test_section_id", maintain_order=True)
+        .agg(pl.col("uid").head(TARGETS_SHOWN))
+    )
+    return {row[0]: tuple(describe_unit(u) for u in row[1]) for row in ranked.iter_rows()}
+
+
+def _model_picks(
+    model: RankerModel, participant_id: str, pool: list[Sentence], history: History, has_history: bool
+) -> list[Recommendation]:
+    candidates = _candidates(participant_id, pool)
+    scored = model.score(candidates, history)
+    targets = _targets(unit_rows(candidates, history, model.population).collect()) if has_history else {}
+    by_id = {CANDIDATE_PREFIX + s.id: s for s in pool}
+    picks = []
+    for row in scored.select("test_section_id", "score").iter_rows():
+        aimed = targets.get(row[0], ())
+        if aimed:
+            reason = "practises what is slow or error-prone for you: " + ", ".join(aimed)
+            source = MODEL
+        elif has_history:
+            reason = (
+                "expected to be hard for you (capitals, punctuation and letter pairs most typists find slow)"
+            )
+            source = MODEL
+        else:
+            reason = "no typing history yet: picked for what most typists find hard"
+            source = POPULATION
+        picks.append(Recommendation(by_id[row[0]], float(row[1]), reason, aimed, source))
+    return sorted(picks, key=lambda r: (-r.score, r.sentence.id))
+
+
+def recommend_sentences(
+    workbench: Workbench, participant_id: str, n: int, *, exclude: Iterable[str] = ()
+) -> list[Recommendation]:
+    """The `n` corpus sentences (not in `exclude`, ids) to practise next, hardest expected first.
+
+    Sentences the typist has not typed yet are preferred while enough remain.
+    """
+    check_id(participant_id, "participant_id")
+    excluded = set(exclude)
+    corpus = [s for s in load_corpus() if s.id not in excluded]
+    if not 0 <= n <= len(corpus):
+        raise InvalidInput(f"cannot recommend {n} sentences: {len(corpus)} are available after exclusions")
+    sections = workbench.store.read_all("sections.csv", participant_id)
+    typed = set(sections.get_column("sentence_id").drop_nulls().to_list())
+    fresh = [s for s in corpus if s.id not in typed]
+    pool = fresh if len(fresh) >= n else corpus
+    record = ModelRegistry(models_dir_of(workbench)).current()
+    if record is None:
+        rng = random.Random(f"{participant_id}:{len(typed)}")
+        picks = rng.sample(pool, n)
+        reason = "no ranker model has been trained yet: a random choice of sentences" + (
+            " you have not typed" if pool is fresh else ""
+        )
+        return [Recommendation(s, 0.0, reason, (), DEFAULT) for s in picks]
+    keystrokes = workbench.store.read_all("keystrokes.csv", participant_id)
+    history = _history(keystrokes if keystrokes.height else KEYSTROKES.empty())
+    return _model_picks(record.load(), participant_id, pool, history, keystrokes.height > 0)[:n]

@@ -1,0 +1,331 @@
+"""Training the ranker: grouped cross-validation on held-out typists, then a model on everyone.
+
+Evaluation holds typists out, never sections: participants are dealt into `folds` groups by a
+seeded hash of their id; for each group, population statistics and the LightGBM lambdarank model
+are learnt from the other typists only, and that group's sections are ranked. Every typist is
+held out exactly once, and NDCG@5/@10 is averaged over all of them, for the model and for each
+baseline (random order, capitals + punctuation, global sentence difficulty, the population's
+expected keystroke cost). The registered model is then fit on every typist.
+
+Everything is seeded and single-sourced, so the same data gives the same metrics: the pipeline's
+`train_ranker` task and `python -m flowtype_core ranker train` agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import polars as pl
+from deltalake import DeltaTable
+
+from flowtype_core.errors import FlowTypeError
+from flowtype_core.metrics.definitions import SECTION_KEY
+from flowtype_core.ranker.evaluation import best_heuristic, evaluate
+from flowtype_core.ranker.examples import (
+    EXAMPLE_COLUMNS,
+    EXAMPLES_TABLE,
+    UNIT_COLUMNS,
+    UNITS_TABLE,
+    examples_from_keystrokes,
+)
+from flowtype_core.ranker.features import FEATURES, History, Population, section_features, targets_for
+from flowtype_core.ranker.model import ModelRecord, ModelRegistry, RankerModel
+from flowtype_core.workbench import Workbench
+
+Progress = Callable[[float, str], None]
+ShouldCancel = Callable[[], bool]
+
+LGBM_PARAMS: dict[str, Any] = {
+    "objective": "lambdarank",
+    "learning_rate": 0.03,
+    "num_leaves": 3,
+    "min_data_in_leaf": 50,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "feature_fraction": 0.8,
+    "seed": 7,
+    "deterministic": True,
+    "force_row_wise": True,
+    "num_threads": 1,
+    "verbose": -1,
+}
+ROUNDS = 200
+
+
+class TrainingCancelled(FlowTypeError):
+    """`should_cancel` asked training to stop; nothing was registered."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: cross-validation folds, the seed, the smallest typist history that is ranked."""
+
+    folds: int = 5
+    seed: int = 7
+    min_sections: int = 5
+    rounds: int = ROUNDS
+    lgbm: dict[str, Any] = field(default_factory=lambda: dict(LGBM_PARAMS))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "folds": self.folds,
+            "seed": self.seed,
+            "min_sections": self.min_sections,
+            "rounds": self.rounds,
+            "lightgbm": self.lgbm,
+            "features": list(FEATURES),
+        }
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The two gold tables the ranker learns from, in a canonical row order."""
+
+    examples: pl.DataFrame
+    units: pl.DataFrame
+    source: str
+
+    @classmethod
+    def of(cls, examples: pl.DataFrame, units: pl.DataFrame, source: str) -> TrainingData:
+        return cls(
+            examples.select(EXAMPLE_COLUMNS).sort(SECTION_KEY),
+            units.select(UNIT_COLUMNS).sort(*SECTION_KEY, "kind", "unit"),
+            source,
+        )
+
+    def fingerprint(self) -> str:
+        """sha256 of the examples and of per-section unit totals: equal data, equal fingerprint."""
+        per_section = (
+            self.units.group_by(SECTION_KEY)
+            .agg(pl.len().alias("units"), pl.col("presses", "iki_sum_ms", "corrected").sum())
+            .sort(SECTION_KEY)
+        )
+        digest = hashlib.sha256(self.examples.write_csv().encode("utf-8"))
+        digest.update(per_section.write_csv().encode("utf-8"))
+        return digest.hexdigest()
+
+
+def data_dir_of(source: Workbench | str | Path) -> Path:
+    return source.data_dir if isinstance(source, Workbench) else Path(source)
+
+
+def load_training_data(source: Workbench | str | Path) -> TrainingData:
+    """The pipeline's gold ranker tables when they exist, else the same frames from keystrokes."""
+    lakehouse = data_dir_of(source) / "lakehouse"
+    gold = [lakehouse / EXAMPLES_TABLE, lakehouse / UNITS_TABLE]
+    if all(DeltaTable.is_deltatable(str(path)) for path in gold):
+        return TrainingData.of(pl.read_delta(str(gold[0])), pl.read_delta(str(gold[1])), "gold")
+    if isinstance(source, Workbench):
+        keystrokes = source.lakehouse.read_table("keystrokes")
+    else:
+        from flowtype_core.workbench import open_workbench
+
+        keystrokes = open_workbench(data_dir=source).lakehouse.read_table("keystrokes")
+    examples, units = examples_from_keystrokes(keystrokes)
+    return TrainingData.of(examples, units, "keystrokes")
+
+
+def fold_of(participants: list[str], folds: int, seed: int) -> dict[str, int]:
+    """Deal participants into folds by a seeded hash: stable whatever order they arrive in."""
+    ordered = sorted(participants, key=lambda p: hashlib.sha256(f"{seed}:{p}".encode()).hexdigest())
+    return {participant: i % folds for i, participant in enumerate(ordered)}
+
+
+def _labelled(examples: pl.DataFrame, min_sections: int) -> pl.DataFrame:
+    """Sections that can be ranked: a label, and a typist with at least `min_sections` of them."""
+    rows = examples.filter(pl.col("label").is_not_null())
+    return rows.filter(pl.len().over("participant_id") >= min_sections).sort(SECTION_KEY)
+
+
+class _Reporter:
+    """Progress over a share of the whole run, and the cancel check, in one place."""
+
+    def __init__(self, progress: Progress | None, should_cancel: ShouldCancel | None) -> None:
+        self.progress = progress
+        self.should_cancel = should_cancel
+
+    def __call__(self, fraction: float, message: str) -> None:
+        self.check()
+        if self.progress is not None:
+            self.progress(min(max(fraction, 0.0), 1.0), message)
+
+    def check(self) -> None:
+        if self.should_cancel is not None and self.should_cancel():
+            raise TrainingCancelled("ranker training was cancelled; no model was registered")
+
+    def booster_callback(self, start: float, span: float, rounds: int, what: str) -> Callable[[Any], None]:
+        def callback(env: Any) -> None:
+            done = env.iteration + 1
+            if done % 20 == 0 or done == rounds:
+                self(start + span * done / rounds, f"{what}: {done}/{rounds} boosting rounds")
+            else:
+                self.check()
+
+        return callback
+
+
+def fit_booster(
+    featured: pl.DataFrame, config: TrainConfig, callbacks: list[Callable[[Any], None]] | None = None
+) -> lgb.Booster:
+    """A lambdarank booster on rows grouped by participant (rows must be sorted by participant)."""
+    groups = featured.group_by("participant_id", maintain_order=True).len().get_column("len").to_numpy()
+    dataset = lgb.Dataset(
+        featured.select(FEATURES).to_numpy(),
+        label=featured.get_column("label").to_numpy(),
+        group=groups,
+        feature_name=list(FEATURES),
+        params={"verbose": -1},
+    )
+    return lgb.train(config.lgbm, dataset, num_boost_round=config.rounds, callbacks=callbacks or [])
+
+
+def cross_validate(
+    data: TrainingData, config: TrainConfig, report: _Reporter, *, start: float = 0.0, span: float = 1.0
+) -> tuple[dict[str, Any], pl.DataFrame]:
+    """Held-out metrics over grouped folds, and the held-out rows with their `model_score`."""
+    history = History.from_gold(data.examples, data.units)
+    labelled = _labelled(data.examples, config.min_sections)
+    ranked = labelled.get_column("participant_id").unique().sort().to_list()
+    if len(ranked) < 2:
+        raise FlowTypeError(
+            f"the ranker needs at least 2 typists with {config.min_sections} or more typed sentences; "
+            f"found {len(ranked)}"
+        )
+    folds = min(config.folds, len(ranked))
+    assignment = fold_of(ranked, folds, config.seed)
+    everyone = data.examples.get_column("participant_id").unique().to_list()
+    targets = targets_for(labelled)
+    held_out_parts = []
+    per_fold = []
+    for fold in range(folds):
+        at = start + span * fold / folds
+        held = {p for p in ranked if assignment[p] == fold}
+        training = sorted(p for p in everyone if p not in held)
+        report(at, f"fold {fold + 1}/{folds}: features from {len(training)} training typists")
+        population = Population.learn(history, training)
+        featured = section_features(targets, history, population, leave_participant_out=training).join(
+            labelled.select(*SECTION_KEY, "label"), on=list(SECTION_KEY)
+        )
+        train_rows = featured.filter(~pl.col("participant_id").is_in(list(held))).sort(SECTION_KEY)
+        test_rows = featured.filter(pl.col("participant_id").is_in(list(held))).sort(SECTION_KEY)
+        callback = report.booster_callback(at, span / folds, config.rounds, f"fold {fold + 1}/{folds}")
+        booster = fit_booster(train_rows, config, [callback])
+        model = RankerModel(booster, population)
+        scored = test_rows.with_columns(pl.Series("model_score", model.predict(test_rows)))
+        held_out_parts.append(scored)
+        fold_metrics = evaluate(scored, seed=config.seed)
+        per_fold.append({"fold": fold, "participants": len(held), **fold_metrics["model"]})
+    held_out = pl.concat(held_out_parts).sort(SECTION_KEY)
+    methods = evaluate(held_out, seed=config.seed)
+    name, _ = best_heuristic(methods)
+    metrics = {
+        "held_out": methods,
+        "best_heuristic": name,
+        "per_fold": per_fold,
+        "evaluation": {
+            "scheme": "participants held out in grouped folds; population statistics from training folds",
+            "folds": folds,
+            "participants": len(ranked),
+            "sections": held_out.height,
+            "seed": config.seed,
+        },
+    }
+    return metrics, held_out
+
+
+def fit_final(
+    data: TrainingData, config: TrainConfig, report: _Reporter, *, start: float, span: float
+) -> RankerModel:
+    """The model to serve: population from every typist, booster on every ranked section."""
+    history = History.from_gold(data.examples, data.units)
+    everyone = data.examples.get_column("participant_id").unique().sort().to_list()
+    population = Population.learn(history, everyone)
+    labelled = _labelled(data.examples, config.min_sections)
+    featured = section_features(
+        targets_for(labelled), history, population, leave_participant_out=everyone
+    ).join(labelled.select(*SECTION_KEY, "label"), on=list(SECTION_KEY))
+    callback = report.booster_callback(start, span, config.rounds, "final model")
+    booster = fit_booster(featured.sort(SECTION_KEY), config, [callback])
+    return RankerModel(booster, population)
+
+
+def train_from_frames(
+    examples: pl.DataFrame,
+    units: pl.DataFrame,
+    *,
+    models_dir: str | Path,
+    config: TrainConfig | None = None,
+    progress: Progress | None = None,
+    should_cancel: ShouldCancel | None = None,
+    source: str = "frames",
+) -> ModelRecord:
+    """Evaluate, fit and register a model from gold frames (polars); the notebook entry point."""
+    config = config or TrainConfig()
+    report = _Reporter(progress, should_cancel)
+    data = TrainingData.of(examples, units, source)
+    metrics, _ = cross_validate(data, config, report, start=0.05, span=0.75)
+    model = fit_final(data, config, report, start=0.8, span=0.15)
+    report(0.96, "registering the model")
+    record = ModelRegistry(models_dir).register(
+        model,
+        metrics=metrics,
+        params=config.to_dict(),
+        training_data={
+            "fingerprint": data.fingerprint(),
+            "source": data.source,
+            "participants": data.examples.get_column("participant_id").n_unique(),
+            "sections": data.examples.height,
+            "unit_rows": data.units.height,
+        },
+    )
+    report(1.0, f"registered {record.version}: NDCG@5 {record.ndcg5:.3f} on held-out typists")
+    return record
+
+
+def score_sections(model: RankerModel, data: TrainingData) -> pl.DataFrame:
+    """participant_id, test_section_id, score for every section (higher = harder for that typist).
+
+    Each section is scored as an unseen sentence would be: from its text, the model's population
+    and the typist's other sections, so its own keystrokes never move its own score.
+    """
+    history = History.from_gold(data.examples, data.units)
+    scored = model.score(targets_for(data.examples), history)
+    return scored.select("participant_id", "test_section_id", "score").sort(
+        "participant_id", "test_section_id"
+    )
+
+
+def models_dir_of(source: Workbench | str | Path) -> Path:
+    """Where a data directory keeps its model versions."""
+    return data_dir_of(source) / "models"
+
+
+def train_ranker(
+    workbench_or_data_dir: Workbench | str | Path,
+    *,
+    progress: Progress | None = None,
+    should_cancel: ShouldCancel | None = None,
+    config: TrainConfig | None = None,
+) -> ModelRecord:
+    """Train on a data directory's gold tables (or keystrokes) and register under `<data-dir>/models`.
+
+    `progress(fraction, message)` is called as work advances; `should_cancel()` is polled between
+    steps and boosting rounds, and a True answer raises `TrainingCancelled`.
+    """
+    report = _Reporter(progress, should_cancel)
+    report(0.0, "reading the training data")
+    data = load_training_data(workbench_or_data_dir)
+    return train_from_frames(
+        data.examples,
+        data.units,
+        models_dir=models_dir_of(workbench_or_data_dir),
+        config=config,
+        progress=progress,
+        should_cancel=should_cancel,
+        source=data.source,
+    )
