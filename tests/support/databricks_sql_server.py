@@ -10,6 +10,7 @@ It speaks the connector's Thrift-over-HTTP protocol with the connector's own gen
 - Unity Catalog volumes: `CREATE VOLUME`, and `PUT`/`GET`/`REMOVE` staging commands answered with
   presigned URLs on this same server that the client then calls itself, files kept under `root`;
 - the production limits that shape the client: 255 parameters and 1 MiB of parameter values;
+- plain http, or TLS with a self-signed certificate (`tls=True`, trust `ca_file`);
 - `stop()` / `start()` on the same port and database file, to play a warehouse that goes away;
 - traffic counters (`traffic()`), the statement log, and `fail_next()` to inject errors.
 """
@@ -17,10 +18,13 @@ It speaks the connector's Thrift-over-HTTP protocol with the connector's own gen
 from __future__ import annotations
 
 import contextlib
+import datetime
+import ipaddress
 import json
 import re
 import secrets
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -32,6 +36,10 @@ from typing import Any
 import duckdb
 import lz4.frame
 import pyarrow as pa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from databricks.sql.thrift_api.TCLIService import TCLIService, ttypes
 from thrift.protocol.TBinaryProtocol import TBinaryProtocol
 from thrift.transport.TTransport import TMemoryBuffer
@@ -615,6 +623,37 @@ def _table_name(tokens: list, start: int, session: _Session) -> str:
     return f"{quote(schema_key(parts[0], parts[1]))}.{quote(parts[2])}"
 
 
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost (made once per root, kept across restarts)."""
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    if cert_file.is_file() and key_file.is_file():
+        return cert_file, key_file
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "flowtype stand-in warehouse")])
+    now = datetime.datetime.now(datetime.UTC)
+    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_file, key_file
+
+
 def _remove_tree(path: Path) -> None:
     for child in sorted(path.rglob("*"), reverse=True):
         child.rmdir() if child.is_dir() else child.unlink()
@@ -713,6 +752,7 @@ class DatabricksSqlServer:
         http_path: str = "/sql/1.0/warehouses/flowtype0local",
         page_rows: int = 10_000,
         direct_results_wait: float = 10.0,
+        tls: bool = False,
     ) -> None:
         self.root = Path(root)
         self.database = self.root / "warehouse.duckdb"
@@ -723,6 +763,7 @@ class DatabricksSqlServer:
         self.http_path = http_path
         self.page_rows = page_rows
         self.direct_results_wait = direct_results_wait
+        self.tls = tls
         self.statement_log: list[tuple[str, dict[str, str | None]]] = []
         self._port = 0
         self._httpd: _HttpServer | None = None
@@ -747,6 +788,10 @@ class DatabricksSqlServer:
         self._processor = TCLIService.Processor(self._service)
         httpd = _HttpServer(("127.0.0.1", self._port), _Handler)
         httpd.owner = self
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*_self_signed(self.root / "tls"))
+            httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
         self._port = httpd.server_address[1]
         self._httpd = httpd
         self._thread = threading.Thread(
@@ -787,7 +832,12 @@ class DatabricksSqlServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self._port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The self-signed certificate a client must trust when `tls` is on."""
+        return _self_signed(self.root / "tls")[0]
 
     def connect_kwargs(self, **overrides: Any) -> dict[str, Any]:
         """Keyword arguments for `databricks.sql.connect` that reach this server quickly."""
@@ -801,6 +851,8 @@ class DatabricksSqlServer:
             "_retry_delay_min": 0.1,
             "_socket_timeout": 10,
         }
+        if self.tls:
+            kwargs["_tls_trusted_ca_file"] = str(self.ca_file)
         kwargs.update(overrides)
         return kwargs
 
