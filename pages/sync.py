@@ -4,7 +4,7 @@ import plotly.express as px
 import streamlit as st
 
 from flowtype_core.sync.service import Selection, SyncService
-from flowtype_core.sync.validate import IN_SYNC, OUT_OF_SYNC, STATUSES
+from flowtype_core.sync.validate import IN_SYNC, STATUSES
 from ui.auth import require_role
 from ui.resources import show_error, workbench
 
@@ -40,20 +40,21 @@ for what, error in report.errors.items():
 
 st.subheader("Sections")
 sections = report.sections
-problems = [s for s in OUT_OF_SYNC if counts[s]] + (["unverified"] if counts["unverified"] else [])
 f1, f2, f3, f4 = st.columns(4)
-statuses = f1.multiselect("Status", STATUSES, default=problems or [IN_SYNC])
+statuses = f1.multiselect(
+    "Status", STATUSES, default=[s for s in STATUSES if s != IN_SYNC and counts[s]] or [IN_SYNC]
+)
 lakehouses = f2.multiselect("Lakehouse", sorted(set(sections.get_column("lakehouse").to_list())))
 participants = f3.multiselect("Participant", sorted(set(sections.get_column("participant_id").to_list())))
 session_text = f4.text_input("Session id contains")
-shown = sections.filter(sections["status"].is_in(statuses)) if statuses else sections
-if lakehouses:
-    shown = shown.filter(shown["lakehouse"].is_in(lakehouses))
-if participants:
-    shown = shown.filter(shown["participant_id"].is_in(participants))
-if session_text:
-    shown = shown.filter(shown["session_id"].str.contains(session_text, literal=True))
-st.dataframe(shown, hide_index=True)
+view = report.filtered(
+    statuses=statuses, lakehouses=lakehouses, participants=participants, session_contains=session_text
+)
+shown = view.sections
+if st.toggle("One row per session", help="Sections per status, summed per lakehouse and session"):
+    st.dataframe(view.sessions(), hide_index=True)
+else:
+    st.dataframe(shown, hide_index=True)
 
 st.subheader("Resync")
 b1, b2, _ = st.columns([1, 1, 2])

@@ -23,8 +23,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,27 @@ class SyncReport:
 
     def out_of_sync(self) -> pl.DataFrame:
         return self.sections.filter(pl.col("status") != IN_SYNC)
+
+    def filtered(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        lakehouses: Sequence[str] = (),
+        participants: Sequence[str] = (),
+        session_contains: str = "",
+    ) -> SyncReport:
+        """The report narrowed to the rows matching every given filter (an empty filter keeps all)."""
+        rows = self.sections
+        for column, values in (
+            ("status", statuses),
+            ("lakehouse", lakehouses),
+            ("participant_id", participants),
+        ):
+            if values:
+                rows = rows.filter(pl.col(column).is_in(list(values)))
+        if session_contains:
+            rows = rows.filter(pl.col("session_id").str.contains(session_contains, literal=True))
+        return replace(self, sections=rows)
 
     def sessions(self) -> pl.DataFrame:
         """Per lakehouse and session: sections, CSV rows, and sections per status."""

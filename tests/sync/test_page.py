@@ -41,6 +41,12 @@ def test_page_shows_problems_and_repairs_them(backend: Any, sync_wb: Workbench, 
     table = at.dataframe[0].value
     assert list(table["test_section_id"]) == [section["test_section_id"]]
 
+    at.toggle[0].set_value(True).run()  # one row per session
+    per_session = at.dataframe[0].value
+    assert list(per_session["session_id"]) == [section["session_id"]]
+    assert list(per_session["count_mismatch"]) == [1]
+    at.toggle[0].set_value(False).run()
+
     next(b for b in at.button if b.label == "Resync every out-of-sync section").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Pushed 1 sections" in s.value for s in at.success), [s.value for s in at.success]
