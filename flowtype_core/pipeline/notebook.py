@@ -1,0 +1,50 @@
+"""What a layer notebook needs in two lines, on Databricks (Spark) or on a laptop (polars).
+
+    context = notebook_context(globals())
+    finish_notebook(globals(), run_bronze(context))
+
+On Databricks (`spark` and `dbutils` in the notebook's globals) the catalog is `SparkCatalog` over
+`catalog.schema` and bronze reads the session files from the Unity Catalog volume
+`/Volumes/<catalog>/<schema>/<volume>/sessions`; anywhere else it is the local Delta catalog of
+`FLOWTYPE_DATA_DIR`. Widgets (`catalog`, `schema`, `volume`) override the configured names.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flowtype_core.config import load_settings
+from flowtype_core.pipeline.layers import LayerResult, PipelineContext
+from flowtype_core.pipeline.plan import local_context
+
+WIDGETS = ("catalog", "schema", "volume")
+
+
+def notebook_context(namespace: dict[str, Any]) -> PipelineContext:
+    """The pipeline context for the environment the notebook runs in."""
+    settings = load_settings({"FLOWTYPE_STRICT": "false"})
+    dbutils = namespace.get("dbutils")
+    if dbutils is None or namespace.get("spark") is None:
+        return local_context(settings.data_dir, progress=print)
+    from flowtype_core.pipeline.spark_catalog import SparkCatalog
+
+    db = settings.databricks
+    defaults = {"catalog": db.catalog, "schema": db.schema, "volume": db.volume}
+    names = {}
+    for widget in WIDGETS:
+        dbutils.widgets.text(widget, defaults[widget])
+        names[widget] = dbutils.widgets.get(widget) or defaults[widget]
+    catalog = SparkCatalog(namespace["spark"], names["catalog"], names["schema"])
+    sessions = Path("/Volumes") / names["catalog"] / names["schema"] / names["volume"] / "sessions"
+    return PipelineContext(catalog, sessions, progress=print)
+
+
+def finish_notebook(namespace: dict[str, Any], result: LayerResult) -> dict[str, Any]:
+    """Hand the layer's figures to the job (`dbutils.notebook.exit`), or return them for display."""
+    figures = result.to_dict()
+    dbutils = namespace.get("dbutils")
+    if dbutils is not None:
+        dbutils.notebook.exit(json.dumps(figures, default=str))
+    return figures
