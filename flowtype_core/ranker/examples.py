@@ -31,13 +31,15 @@ population statistics and leave-one-section-out typist features are computed at 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import narwhals as nw
 import polars as pl
 
 from flowtype_core.metrics import keystroke_features, section_metrics
-from flowtype_core.metrics.definitions import BACKSPACE, PRESS_ORDER, SECTION_KEY
+from flowtype_core.metrics.definitions import BACKSPACE, PRESS_ORDER, SECTION_ID, SECTION_KEY
 
 EXAMPLES_TABLE = "gold_ranker_examples"
 UNITS_TABLE = "gold_ranker_units"
@@ -76,6 +78,19 @@ def _lazy(frame: Any) -> nw.LazyFrame[Any]:
     return wrapped.lazy() if isinstance(wrapped, nw.DataFrame) else wrapped
 
 
+def _same_engine(fn: Callable[..., nw.LazyFrame[Any]]) -> Callable[..., Any]:
+    """Run `fn` lazily on a native frame (first argument) and return the caller's frame type."""
+
+    @functools.wraps(fn)
+    def wrapper(frame: Any, *args: Any) -> Any:
+        wrapped = nw.from_native(frame)
+        if isinstance(wrapped, nw.DataFrame):
+            return fn(wrapped.lazy(), *args).collect().to_native()
+        return fn(wrapped, *args).to_native()
+
+    return wrapper
+
+
 def _count(pattern: str) -> nw.Expr:
     """Characters of the sentence matching a one-character regex class (Rust and Java alike)."""
     text = nw.col("sentence")
@@ -90,23 +105,24 @@ def text_feature_exprs() -> list[nw.Expr]:
     ]
 
 
-def sentence_features(frame: Any) -> Any:
+@_same_engine
+def sentence_features(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """`frame` (any engine, with a `sentence` column) plus the `TEXT_COLUMNS` counts."""
-    return _lazy(frame).with_columns(*text_feature_exprs()).to_native()
+    return frame.with_columns(*text_feature_exprs())
 
 
 def _capped_iki() -> nw.Expr:
     return nw.col("iki_ms").clip(upper_bound=IKI_CAP_MS)
 
 
-def build_examples(sections: Any, features: Any) -> Any:
+@_same_engine
+def build_examples(sections: nw.LazyFrame[Any], features: Any) -> nw.LazyFrame[Any]:
     """`gold_ranker_examples`: one row per section with its grade label and sentence counts.
 
     The grade orders a participant's sections by relative slowness and cuts them into `GRADES`
     equal bands; ties share the lower band, so the label never depends on row order or engine.
     """
-    secs = _lazy(sections)
-    has_id = "sentence_id" in secs.collect_schema().names()
+    has_id = "sentence_id" in sections.collect_schema().names()
     speed = (
         _lazy(features)
         .filter(~nw.col("iki_ms").is_null())
@@ -120,7 +136,7 @@ def build_examples(sections: Any, features: Any) -> Any:
     rel = nw.col("relative_slowness")
     graded = rel.count().over("participant_id")
     return (
-        secs.select(
+        sections.select(
             *SECTION_KEY,
             (nw.col("sentence_id") if has_id else nw.lit(None, dtype=nw.String)).alias("sentence_id"),
             "sentence",
@@ -139,22 +155,22 @@ def build_examples(sections: Any, features: Any) -> Any:
             *text_feature_exprs(),
         )
         .select(*EXAMPLE_COLUMNS)
-        .to_native()
     )
 
 
-def build_units(features: Any) -> Any:
+@_same_engine
+def build_units(features: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """`gold_ranker_units`: per section, presses, capped IKI sum and corrections per key and digraph.
 
     A press counts as corrected when the next press is Backspace; the Backspace row names it
     through `prev_letter` (and the digraph it ended through the previous row's digraph).
     """
-    presses = _lazy(features).with_columns(
+    presses = features.with_columns(
         _capped_iki().alias("_iki"),
         nw.col("digraph").str.to_lowercase().alias("_digraph"),
     )
     presses = presses.with_columns(
-        nw.col("_digraph").shift(1).over(*SECTION_KEY, order_by=list(PRESS_ORDER)).alias("_prev_digraph")
+        nw.col("_digraph").shift(1).over(*SECTION_ID, order_by=list(PRESS_ORDER)).alias("_prev_digraph")
     )
     backspaces = presses.filter(nw.col("letter") == BACKSPACE)
     parts = []
@@ -187,11 +203,12 @@ def build_units(features: Any) -> Any:
                 nw.col("corrected").fill_null(0),
             )
         )
-    return nw.concat(parts).to_native()
+    return nw.concat(parts)
 
 
 def examples_from_keystrokes(keystrokes: pl.DataFrame | pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Both gold tables straight from a keystrokes table (what gold holds, without the pipeline)."""
     features = keystroke_features(keystrokes.lazy())
-    sections = section_metrics(keystrokes.lazy())
-    return build_examples(sections, features).collect(), build_units(features).collect()
+    return build_examples(section_metrics(keystrokes.lazy()), features).collect(), build_units(
+        features
+    ).collect()

@@ -27,6 +27,8 @@ from flowtype_core.workbench import Workbench
 
 MODEL, POPULATION, DEFAULT = "model", "population", "default"
 TARGETS_SHOWN = 3
+# A target is at least this much slower (in the typist's own mean IKIs) than most typists.
+MIN_EXCESS = 0.1
 CANDIDATE_PREFIX = "candidate:"
 
 
@@ -46,11 +48,11 @@ class Recommendation:
 
 
 def describe_unit(uid: str) -> str:
-    """`digraph:th` -> `th`, `key:T` -> `T`, `key:SHIFT` -> `Shift`, spaces shown as `␣`."""
+    """`digraph:th` -> `'th'`, `key:T` -> `'T'`, `key:SHIFT` -> `Shift`, spaces shown as `␣`."""
     kind, _, unit = uid.partition(":")
     if kind == "key" and unit == "SHIFT":
         return "Shift"
-    return unit.replace(" ", "␣")
+    return "'" + unit.replace(" ", "␣") + "'"
 
 
 def _history(keystrokes: pl.DataFrame) -> History:
@@ -75,13 +77,13 @@ def _candidates(participant_id: str, sentences: list[Sentence]) -> pl.DataFrame:
 def _targets(rows: pl.DataFrame) -> dict[str, tuple[str, ...]]:
     """Per candidate, the units where this typist is slower or less accurate than the population."""
     known = rows.filter(pl.col("typist_presses") >= PRIOR_TYPIST)
-    excess = pl.col("t") * (
-        (pl.col("typist_lat") - pl.col("lat"))
-        + CORRECTION_COST * (pl.col("typist_err_rate") - pl.col("err_rate"))
+    # Per press, not per sentence: a rare slow pair is a better target than a common, barely slow one.
+    excess = (pl.col("typist_lat") - pl.col("lat")) + CORRECTION_COST * (
+        pl.col("typist_err_rate") - pl.col("err_rate")
     )
     ranked = (
         known.with_columns(excess.alias("excess"))
-        .filter(pl.col("excess") > 0)
+        .filter(pl.col("excess") > MIN_EXCESS)
         .sort(["test_section_id", "excess", "uid"], descending=[False, True, False])
         .group_by("test_section_id", maintain_order=True)
         .agg(pl.col("uid").head(TARGETS_SHOWN))

@@ -1,0 +1,54 @@
+"""Leakage guard: a section's own keystrokes never move that section's own score."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from flowtype_core.datasets.aalto import AaltoImport
+from flowtype_core.ranker import ModelRecord, TrainingData, examples_from_keystrokes, score_sections
+
+
+def _slowed_and_mistyped(keystrokes: pl.DataFrame, section: str) -> pl.DataFrame:
+    """The section typed three times slower, with its first letters replaced by x."""
+    mine = pl.col("test_section_id") == section
+    start = keystrokes.filter(mine).get_column("press_time").min()
+    stretched = {
+        c: pl.when(mine).then(start + (pl.col(c) - start) * 3).otherwise(pl.col(c))
+        for c in ("press_time", "release_time")
+    }
+    return keystrokes.with_columns(
+        **stretched,
+        letter=pl.when(mine & (pl.col("keystroke_id") % 4 == 0))
+        .then(pl.lit("x"))
+        .otherwise(pl.col("letter")),
+    )
+
+
+def test_changing_a_sections_keystrokes_leaves_its_score_unchanged(
+    aalto: AaltoImport, gold: TrainingData, trained: ModelRecord
+) -> None:
+    model = trained.load()
+    participant = gold.examples.item(0, "participant_id")
+    sections = gold.examples.filter(pl.col("participant_id") == participant).sort("test_section_id")
+    target = sections.filter(pl.col("label") == 0).item(0, "test_section_id")  # their fastest
+    before = score_sections(model, gold)
+
+    changed_keystrokes = _slowed_and_mistyped(aalto.keystrokes, target)
+    examples, units = examples_from_keystrokes(changed_keystrokes)
+    changed = TrainingData.of(examples, units, "changed")
+    after = score_sections(model, changed)
+
+    def score(frame: pl.DataFrame, section: str) -> float:
+        return frame.filter(pl.col("test_section_id") == section).item(0, "score")
+
+    # The change is real: the section's grade and the typist's history both moved ...
+    label = {
+        f.source: f.examples.filter(pl.col("test_section_id") == target).item(0, "label")
+        for f in (gold, changed)
+    }
+    assert (label["keystrokes"], label["changed"]) == (0, 4)
+    others = [s for s in sections.get_column("test_section_id").to_list() if s != target]
+    assert any(score(before, s) != score(after, s) for s in others)
+    # ... yet the section's own score is exactly what it was.
+    assert score(after, target) == score(before, target)
+    assert after.height == before.height == gold.examples.height

@@ -1,0 +1,126 @@
+"""Training on the real Aalto sample: held-out typists, baselines, the registry, progress and cancel."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flowtype_core.ranker import (
+    ModelRecord,
+    ModelRegistry,
+    TrainingCancelled,
+    TrainingData,
+    load_model,
+    train_from_frames,
+)
+from flowtype_core.ranker.evaluation import HEURISTICS, RANDOM, evaluate
+from flowtype_core.ranker.features import History, targets_for
+from flowtype_core.ranker.train import fold_of
+from tests.ranker.conftest import models_root, participant_rows
+
+
+def test_model_beats_random_and_every_heuristic_on_held_out_typists(trained: ModelRecord) -> None:
+    held_out = trained.metrics["held_out"]
+    assert trained.metrics["evaluation"]["participants"] == 156  # every typist held out once
+    assert trained.metrics["evaluation"]["sections"] == 2340
+    assert set(held_out) == {"model", RANDOM, *HEURISTICS}
+    model = held_out["model"]["ndcg@5"]
+    assert model > held_out[RANDOM]["ndcg@5"] + 0.1
+    best = max(held_out[h]["ndcg@5"] for h in HEURISTICS)
+    assert model > best, held_out
+    assert held_out["model"]["ndcg@10"] > max(held_out[h]["ndcg@10"] for h in HEURISTICS)
+    assert trained.metrics["best_heuristic"] in HEURISTICS
+
+
+def test_a_model_from_training_typists_ranks_unseen_typists(gold: TrainingData, tmp_path: Path) -> None:
+    """The served path: population and booster from half the typists, scores for the other half.
+
+    Halves, not a fifth: 78 held-out typists keep the comparison with the heuristics clear of noise.
+    """
+    everyone = gold.examples.get_column("participant_id").unique().to_list()
+    folds = fold_of(everyone, 2, seed=11)
+    unseen = {p for p in everyone if folds[p] == 0}
+    training = set(everyone) - unseen
+    record = train_from_frames(
+        participant_rows(gold.examples, training),
+        participant_rows(gold.units, training),
+        models_dir=tmp_path,
+    )
+    assert record.training_data["participants"] == len(training)
+    examples = participant_rows(gold.examples, unseen)
+    history = History.from_gold(examples, participant_rows(gold.units, unseen))
+    scored = record.load().score(targets_for(examples), history)
+    frame = scored.rename({"score": "model_score"}).join(
+        examples.select("participant_id", "test_section_id", "label"),
+        on=["participant_id", "test_section_id"],
+    )
+    metrics = evaluate(frame)
+    assert metrics["model"]["ndcg@5"] > metrics[RANDOM]["ndcg@5"]
+    assert metrics["model"]["ndcg@5"] > max(metrics[h]["ndcg@5"] for h in HEURISTICS), metrics
+
+
+def test_folds_are_stable_balanced_and_disjoint() -> None:
+    people = [f"p{i}" for i in range(23)]
+    folds = fold_of(people, 5, seed=7)
+    assert folds == fold_of(list(reversed(people)), 5, seed=7)
+    sizes = pl.Series(list(folds.values())).value_counts().get_column("count").to_list()
+    assert max(sizes) - min(sizes) <= 1
+    assert fold_of(people, 5, seed=8) != folds
+
+
+def test_same_data_gives_the_same_metrics_and_fingerprint(gold: TrainingData, trained: ModelRecord) -> None:
+    shuffled = TrainingData.of(gold.examples.sample(fraction=1.0, shuffle=True, seed=3), gold.units, "x")
+    assert shuffled.fingerprint() == trained.training_data["fingerprint"]
+    again = train_from_frames(shuffled.examples, shuffled.units, models_dir=models_root(trained))
+    assert again.metrics == trained.metrics
+    assert again.version != trained.version
+    changed = gold.examples.with_columns(
+        pl.when(pl.col("test_section_id") == gold.examples.item(0, "test_section_id"))
+        .then(pl.col("label").fill_null(0) + 1)
+        .otherwise(pl.col("label"))
+        .alias("label")
+    )
+    assert TrainingData.of(changed, gold.units, "x").fingerprint() != shuffled.fingerprint()
+
+
+def test_registry_versions_files_and_current_pointer(trained: ModelRecord) -> None:
+    registry = ModelRegistry(models_root(trained))
+    folder = Path(trained.model_path)
+    for name in ("model.txt", "params.json", "metrics.json", "feature_importance.json", "training_data.json"):
+        assert (folder / name).is_file(), name
+    assert json.loads((folder / "params.json").read_text())["lightgbm"]["objective"] == "lambdarank"
+    importance = trained.feature_importance
+    assert set(importance) == set(load_model(folder).features) and max(importance.values()) > 0
+    assert registry.current() is not None
+    assert registry.current().version == registry.versions()[-1].version
+    registry.set_current(trained.version)
+    assert registry.current().version == trained.version
+    assert load_model(folder / "model.txt").features == load_model(folder).features
+    assert not list(models_root(trained).glob(".staging-*"))
+
+
+def test_progress_runs_to_one_and_cancel_registers_nothing(gold: TrainingData, tmp_path: Path) -> None:
+    small = participant_rows(
+        gold.examples, set(gold.examples.get_column("participant_id").unique().sort()[:30])
+    )
+    units = gold.units.join(small.select("participant_id").unique(), on="participant_id")
+    seen: list[float] = []
+    train_from_frames(small, units, models_dir=tmp_path / "ok", progress=lambda f, _m: seen.append(f))
+    assert seen[-1] == 1.0 and seen == sorted(seen) and len(seen) > 10
+
+    polls = iter(range(1000))
+    with pytest.raises(TrainingCancelled):
+        train_from_frames(
+            small, units, models_dir=tmp_path / "cancelled", should_cancel=lambda: next(polls) > 40
+        )
+    assert ModelRegistry(tmp_path / "cancelled").versions() == []
+    assert ModelRegistry(tmp_path / "cancelled").current() is None
+
+
+def test_too_little_history_is_a_clear_error(gold: TrainingData, tmp_path: Path) -> None:
+    one = participant_rows(gold.examples, {gold.examples.item(0, "participant_id")})
+    with pytest.raises(Exception, match="at least 2 typists"):
+        train_from_frames(one, gold.units, models_dir=tmp_path)
