@@ -78,7 +78,7 @@ if selection is not None:
     else:
         bar.progress(1.0, text="Done")
         message = (
-            f"Pushed {result.pushed_sections} sections ({result.rows} keystrokes) in {result.seconds:.1f} s. "
+            f"Queued {result.queued} outbox entries and drained the outbox in {result.seconds:.1f} s. "
             f"Now: {', '.join(f'{k} {v}' for k, v in result.after.counts().items() if v)}."
         )
         (st.success if result.ok else st.warning)(message)
@@ -91,6 +91,12 @@ if outbox.is_empty():
     st.write("Nothing is waiting for a lakehouse.")
 else:
     st.dataframe(outbox, hide_index=True)
+    if st.button("Push the outbox now", help="Retry every entry at once, ignoring its backoff"):
+        drained = sync.publisher.drain(force=True)
+        for name, error in drained.failures.items():
+            st.error(f"{name}: {error}")
+        if drained.ok:
+            st.success(f"Pushed {sum(drained.pushed_sections.values())} sections.")
 
 st.subheader("History")
 history = sync.history_frame(500)

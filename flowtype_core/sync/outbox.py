@@ -114,13 +114,23 @@ class Outbox:
 
     def done(self, entry: OutboxEntry) -> bool:
         """Remove the entry unless a newer put replaced it meanwhile (that one must still run)."""
-        folder = self._dir(entry.lakehouse)
-        with folder_lock(folder):
-            current = self._load(folder / entry.filename)
-            if current is None or current.seq != entry.seq:
-                return False
-            (folder / entry.filename).unlink()
-            return True
+        return self.done_many([entry]) == 1
+
+    def done_many(self, entries: Iterable[OutboxEntry]) -> int:
+        """`done` for a pushed batch, one lock per lakehouse; returns how many were removed."""
+        by_lakehouse: dict[str, list[OutboxEntry]] = {}
+        for entry in entries:
+            by_lakehouse.setdefault(entry.lakehouse, []).append(entry)
+        removed = 0
+        for lakehouse, group in by_lakehouse.items():
+            folder = self._dir(lakehouse)
+            with folder_lock(folder):
+                for entry in group:
+                    current = self._load(folder / entry.filename)
+                    if current is not None and current.seq == entry.seq:
+                        (folder / entry.filename).unlink()
+                        removed += 1
+        return removed
 
     def failed(self, entry: OutboxEntry, error: BaseException | str) -> OutboxEntry:
         """Keep the entry, schedule its retry, and remember the (redacted) error."""

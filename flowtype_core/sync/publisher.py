@@ -83,13 +83,11 @@ class Publisher:
         """
         report = DrainReport()
         with self._drain_lock:
-            if force:
-                self.outbox.release_backoff()
             by_lakehouse: dict[str, dict[tuple[str, str], list[OutboxEntry]]] = defaultdict(
                 lambda: defaultdict(list)
             )
             total = done = 0
-            for entry in self.outbox.entries(due_only=True):
+            for entry in self.outbox.entries(due_only=not force):
                 if entry.lakehouse in self.lakehouses:
                     by_lakehouse[entry.lakehouse][(entry.participant_id, entry.session_id)].append(entry)
                     total += 1
@@ -129,8 +127,7 @@ class Publisher:
                 )
             )
             return
-        for entry in entries:
-            self.outbox.done(entry)
+        self.outbox.done_many(entries)
         report.pushed_sections[name] += sections
         report.rows[name] += rows
         self.history.record(

@@ -49,7 +49,7 @@ def test_page_shows_problems_and_repairs_them(backend: Any, sync_wb: Workbench, 
 
     next(b for b in at.button if b.label == "Resync every out-of-sync section").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("Pushed 1 sections" in s.value for s in at.success), [s.value for s in at.success]
+    assert any("Queued 2 outbox entries" in s.value for s in at.success), [s.value for s in at.success]
     at.run()
     assert _metrics(at)["in sync"] == "4" and _metrics(at)["count mismatch"] == "0"
     assert at.get("plotly_chart"), "the history chart is drawn"
