@@ -1,0 +1,107 @@
+"""Ranker: train the practice ranker, compare it with its baselines, see what it picks and why (SPEC §3.6)."""
+
+import plotly.express as px
+import streamlit as st
+
+from flowtype_core.ranker import ModelRegistry, models_dir_of, recommend_sentences, train_ranker
+from ui.auth import require_role
+from ui.resources import show_error, workbench
+
+user = require_role("researcher")
+wb = workbench()
+registry = ModelRegistry(models_dir_of(wb))
+
+st.title("Ranker")
+st.caption(
+    "A LightGBM lambdarank model orders practice sentences by how hard they will be for each typist, "
+    "from the sentence text, what is hard for everyone, and the typist's own key and digraph history. "
+    "It is evaluated on typists it never saw (grouped folds) against simple baselines."
+)
+
+if st.button("Train now", type="primary"):
+    with st.status("Training the ranker…", expanded=True) as status:
+        bar = st.progress(0.0)
+        try:
+            record = train_ranker(wb, progress=lambda fraction, message: bar.progress(fraction, text=message))
+        except Exception as exc:
+            status.update(label="Training failed", state="error")
+            show_error(exc)
+        else:
+            status.update(label=f"Registered {record.version}", state="complete")
+
+versions = registry.versions()
+if not versions:
+    st.info("No model yet: press **Train now** (or run the pipeline's `train_ranker` task).")
+    st.stop()
+
+current = registry.current()
+names = [v.version for v in reversed(versions)]
+chosen = st.selectbox(
+    "Model version", names, index=names.index(current.version) if current else 0, help="newest first"
+)
+record = next(v for v in versions if v.version == chosen)
+if current is None or chosen != current.version:
+    if st.button(f"Serve {chosen} to the typing test"):
+        registry.set_current(chosen)
+        st.rerun()
+else:
+    st.caption(f"{chosen} is the version the typing test uses.")
+
+held_out = record.metrics["held_out"]
+evaluation = record.metrics["evaluation"]
+left, middle, right = st.columns(3)
+left.metric("NDCG@5, held-out typists", f"{held_out['model']['ndcg@5']:.3f}")
+best = record.metrics["best_heuristic"]
+middle.metric(f"Best baseline ({best})", f"{held_out[best]['ndcg@5']:.3f}")
+right.metric("Typists / sections", f"{evaluation['participants']} / {evaluation['sections']}")
+
+rows = [
+    {"method": method, "k": k, "NDCG": scores[f"ndcg@{k}"]}
+    for method, scores in sorted(held_out.items(), key=lambda item: -item[1]["ndcg@5"])
+    for k in (5, 10)
+]
+chart = px.bar(rows, x="method", y="NDCG", color="k", barmode="group", title="Model against baselines")
+chart.update_layout(yaxis_range=[0, 1], legend_title_text="NDCG@")
+st.plotly_chart(chart, width="stretch")
+
+importance = list(record.feature_importance.items())
+importance_chart = px.bar(
+    {"feature": [f for f, _ in importance], "gain": [g for _, g in importance]},
+    x="gain",
+    y="feature",
+    orientation="h",
+    title="Feature importance (total split gain)",
+)
+importance_chart.update_layout(yaxis={"categoryorder": "total ascending"})
+st.plotly_chart(importance_chart, width="stretch")
+with st.expander("Parameters and training data"):
+    st.json({"params": record.params, "training_data": record.training_data, "evaluation": evaluation})
+
+st.subheader("Recommendations")
+participants = sorted({participant for participant, _ in wb.store.sessions()})
+if not participants:
+    st.info("No typists in the session store yet.")
+    st.stop()
+pick, count = st.columns([3, 1])
+participant = pick.selectbox("Typist", participants)
+n = count.number_input("Sentences", min_value=1, max_value=20, value=5)
+try:
+    picks = recommend_sentences(wb, participant, int(n))
+except Exception as exc:
+    show_error(exc)
+    st.stop()
+if current is None or chosen != current.version:
+    st.caption(f"Recommendations come from the served version ({current.version if current else 'none'}).")
+st.dataframe(
+    [
+        {
+            "sentence": p.sentence.text,
+            "score": round(p.score, 3),
+            "targets": ", ".join(p.targets),
+            "why": p.reason,
+        }
+        for p in picks
+    ],
+    hide_index=True,
+    width="stretch",
+)

@@ -1,0 +1,35 @@
+"""The Ranker page: train from the UI, then metrics, importance and recommendations with reasons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowtype_core import open_workbench
+from flowtype_core.demo import generate_demo
+from flowtype_core.ranker import ModelRegistry
+from tests.app.conftest import app_data, logged_in  # noqa: F401  (app_data is a fixture)
+
+PAGE = "pages/ranker.py"
+
+
+def test_train_from_the_page_then_see_metrics_and_recommendations(app_data: Path) -> None:  # noqa: F811
+    wb = open_workbench(data_dir=app_data)
+    generate_demo(wb.recorder, participants=6, sessions_per_participant=2, sentences_per_session=10, seed=5)
+    assert wb.publisher.wait_idle(timeout=120)  # training reads the lakehouse
+    wb.close()
+
+    at = logged_in("researcher").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert any("No model yet" in i.value for i in at.info)
+
+    next(b for b in at.button if b.label == "Train now").click().run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    record = ModelRegistry(app_data / "models").current()
+    assert record is not None
+    assert at.metric[0].value == f"{record.metrics['held_out']['model']['ndcg@5']:.3f}"
+    assert len(at.get("plotly_chart")) == 2  # baselines and feature importance
+    table = at.dataframe[-1].value
+    assert len(table) == 5
+    assert set(table["why"]) and all(table["why"].str.len() > 0)
