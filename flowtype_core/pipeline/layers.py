@@ -20,12 +20,14 @@ from typing import Any
 import narwhals as nw
 import polars as pl
 
+from flowtype_core.errors import FlowTypeError
 from flowtype_core.pipeline import transforms
 from flowtype_core.pipeline.catalog import Catalog
 from flowtype_core.pipeline.expectations import has_valid_section_key
 from flowtype_core.pipeline.tables import (
     BRONZE_KEYSTROKES,
     BRONZE_SECTIONS,
+    GOLD_RANKER_EXAMPLES,
     GOLD_RANKER_UNITS,
     GOLD_SECTIONS,
     INGESTED_AT,
@@ -65,11 +67,12 @@ class LayerResult:
 
 @dataclass
 class PipelineContext:
-    """What every layer needs: the catalog, the session CSV folder, and where progress goes."""
+    """What every task needs: the catalog, the session CSV folder, the model registry's folder, and
+    where progress messages go."""
 
     catalog: Catalog
     sessions_dir: Path
-    data_dir: Path | None = None
+    models_dir: Path
     progress: Progress = field(default=lambda message: None)
 
 
@@ -273,8 +276,48 @@ def run_gold(ctx: PipelineContext) -> LayerResult:
     return _timed("gold", work)
 
 
+# -- train_ranker ---------------------------------------------------------------------------------
+def run_train_ranker(ctx: PipelineContext) -> LayerResult:
+    """Train and register the ranker from the gold ranker tables, unless the current model already
+    learnt from exactly this data (same fingerprint): then nothing is trained or written."""
+    from flowtype_core.ranker.model import ModelRegistry
+    from flowtype_core.ranker.train import TrainingData, train_from_frames
+
+    def work(result: LayerResult) -> None:
+        catalog = ctx.catalog
+        scans = [catalog.scan(GOLD_RANKER_EXAMPLES), catalog.scan(GOLD_RANKER_UNITS)]
+        if any(scan is None for scan in scans):
+            raise FlowTypeError("the gold ranker tables do not exist yet: run gold first")
+        examples, units = (catalog.to_polars(scan) for scan in scans)
+        result.rows_in = examples.height
+        current = ModelRegistry(ctx.models_dir).current()
+        fingerprint = TrainingData.of(examples, units, "gold").fingerprint()
+        if current is not None and current.training_data.get("fingerprint") == fingerprint:
+            record, result.details["trained"] = current, False
+        else:
+            record = train_from_frames(
+                examples,
+                units,
+                models_dir=ctx.models_dir,
+                progress=lambda fraction, message: ctx.progress(f"{message} ({fraction:.0%})"),
+                source="gold",
+            )
+            result.details["trained"] = True
+        held_out = record.metrics["held_out"]
+        result.details |= {
+            "model_version": record.version,
+            "model_path": record.model_path,
+            "ndcg@5": record.ndcg5,
+            "ndcg@10": float(held_out["model"]["ndcg@10"]),
+            "baselines_ndcg@5": {name: float(m["ndcg@5"]) for name, m in held_out.items() if name != "model"},
+        }
+
+    return _timed("train_ranker", work)
+
+
 LAYERS: dict[str, Callable[[PipelineContext], LayerResult]] = {
     "bronze": run_bronze,
     "silver": run_silver,
     "gold": run_gold,
+    "train_ranker": run_train_ranker,
 }

@@ -5,7 +5,8 @@
 
 On Databricks (`spark` and `dbutils` in the notebook's globals) the catalog is `SparkCatalog` over
 `catalog.schema` and bronze reads the session files from the Unity Catalog volume
-`/Volumes/<catalog>/<schema>/<volume>/sessions`; anywhere else it is the local Delta catalog of
+`/Volumes/<catalog>/<schema>/<volume>/sessions` (models go to `.../models`, where the app reads
+them); anywhere else it is the local Delta catalog of
 `FLOWTYPE_DATA_DIR`. Widgets (`catalog`, `schema`, `volume`) override the configured names.
 """
 
@@ -37,8 +38,8 @@ def notebook_context(namespace: dict[str, Any]) -> PipelineContext:
         dbutils.widgets.text(widget, defaults[widget])
         names[widget] = dbutils.widgets.get(widget) or defaults[widget]
     catalog = SparkCatalog(namespace["spark"], names["catalog"], names["schema"])
-    sessions = Path("/Volumes") / names["catalog"] / names["schema"] / names["volume"] / "sessions"
-    return PipelineContext(catalog, sessions, progress=print)
+    volume = Path("/Volumes") / names["catalog"] / names["schema"] / names["volume"]
+    return PipelineContext(catalog, volume / "sessions", volume / "models", progress=print)
 
 
 def finish_notebook(namespace: dict[str, Any], result: LayerResult) -> dict[str, Any]:

@@ -31,9 +31,10 @@ def plan(target: str) -> tuple[str, ...]:
 
 
 def local_context(data_dir: str | Path, progress: Callable[[str], None] | None = None) -> PipelineContext:
-    """The pipeline over `<data-dir>/sessions` and `<data-dir>/lakehouse` with polars and delta-rs."""
+    """The pipeline over `<data-dir>/sessions` and `<data-dir>/lakehouse` with polars and delta-rs;
+    models are registered under `<data-dir>/models` (where `ranker train` puts them too)."""
     root = Path(data_dir)
-    context = PipelineContext(LocalDeltaCatalog(root / "lakehouse"), root / "sessions", root)
+    context = PipelineContext(LocalDeltaCatalog(root / "lakehouse"), root / "sessions", root / "models")
     if progress is not None:
         context.progress = progress
     return context

@@ -30,14 +30,17 @@ def test_run_prints_per_layer_figures_and_a_rerun_writes_nothing(
     )
 
     assert code == 0 and first["state"] == "succeeded"
-    assert list(first["tasks"]) == ["bronze", "silver", "gold"]
+    assert list(first["tasks"]) == ["bronze", "silver", "gold", "train_ranker"]
     for layer in first["tasks"].values():
         assert {"rows_in", "rows_written", "quarantined", "seconds"} <= set(layer)
+    train = first["tasks"]["train_ranker"]
+    assert Path(train["model_path"]).parent == data_dir / "models"
+    assert 0 < train["ndcg@5"] <= 1
     assert first["tasks"]["silver"]["tables"][SILVER_KEYSTROKES] == keystrokes.height
 
     code, second = run_cli(capsys, "pipeline", "run", "all", "--data-dir", str(data_dir), "--json")
     assert code == 0
-    assert [t["rows_written"] for t in second["tasks"].values()] == [0, 0, 0]
+    assert [t["rows_written"] for t in second["tasks"].values()] == [0, 0, 0, 0]
 
     code, status = run_cli(capsys, "pipeline", "status", "--data-dir", str(data_dir), "--json")
     assert [r["run_id"] for r in status["runs"]] == [second["run_id"], first["run_id"]]

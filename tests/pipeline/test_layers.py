@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from flowtype_core import metrics
+from flowtype_core.cli import main
 from flowtype_core.datasets.aalto import AaltoImport
 from flowtype_core.pipeline import gold_population_summary, local_context, run_targets
 from flowtype_core.pipeline.expectations import EXPECTATIONS
@@ -28,6 +30,8 @@ from flowtype_core.pipeline.tables import (
 )
 from flowtype_core.ranker.examples import examples_from_keystrokes
 from flowtype_core.schema import KEYSTROKES
+
+MEDALLION = ["bronze", "silver", "gold"]
 
 
 def read(data_dir: Path, table: str) -> pl.DataFrame:
@@ -53,7 +57,7 @@ def versions(data_dir: Path) -> dict[str, int | None]:
 
 def test_gold_equals_metrics_computed_directly(store_copy: Callable[..., Path], aalto: AaltoImport) -> None:
     data_dir = store_copy()
-    results = {r.layer: r for r in run_targets(["all"], local_context(data_dir))}
+    results = {r.layer: r for r in run_targets(MEDALLION, local_context(data_dir))}
 
     assert results["bronze"].tables[BRONZE_KEYSTROKES] == aalto.keystrokes.height
     assert results["silver"].tables[SILVER_KEYSTROKES] == aalto.keystrokes.height
@@ -87,20 +91,37 @@ def test_gold_equals_metrics_computed_directly(store_copy: Callable[..., Path], 
     assert summary["wpm_mean"] == pytest.approx(50.2, abs=0.05)  # the sample's published reference
 
 
-def test_second_run_writes_nothing_and_creates_no_versions(store_copy: Callable[..., Path]) -> None:
+def test_all_trains_the_ranker_and_a_second_run_writes_nothing(
+    store_copy: Callable[..., Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     data_dir = store_copy(12)
-    first = run_targets(["all"], local_context(data_dir))
-    assert all(r.rows_written > 0 for r in first)
+    first = {r.layer: r for r in run_targets(["all"], local_context(data_dir))}
+    assert list(first) == ["bronze", "silver", "gold", "train_ranker"]
+    assert all(first[layer].rows_written > 0 for layer in MEDALLION)
+    trained = first["train_ranker"].details
+    assert trained["trained"] is True
+    assert Path(trained["model_path"]).parent == data_dir / "models"
+    # The registered model's metrics are what `ranker train` reports for the same data.
+    assert main(["ranker", "train", "--data-dir", str(data_dir), "--json"]) == 0
+    reported = json.loads(capsys.readouterr().out)
+    assert reported["ndcg"]["model"]["ndcg@5"] == trained["ndcg@5"]
+    assert reported["ndcg"]["model"]["ndcg@10"] == trained["ndcg@10"]
+    models = sorted(p.name for p in (data_dir / "models").iterdir())
     before = versions(data_dir)
 
     second = run_targets(["all"], local_context(data_dir))
 
-    assert [(r.layer, r.rows_in, r.rows_written) for r in second] == [
-        ("bronze", 0, 0),
-        ("silver", 0, 0),
-        ("gold", 0, 0),
+    assert [(r.layer, r.rows_written) for r in second] == [
+        ("bronze", 0),
+        ("silver", 0),
+        ("gold", 0),
+        ("train_ranker", 0),
     ]
+    assert [r.rows_in for r in second[:3]] == [0, 0, 0]
+    assert second[3].details["trained"] is False  # same data: the current model stands
+    assert second[3].details["model_version"] == reported["version"]
     assert versions(data_dir) == before
+    assert sorted(p.name for p in (data_dir / "models").iterdir()) == models
 
 
 def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
@@ -147,7 +168,7 @@ def test_bad_rows_land_in_quarantine_with_their_rule(store_copy: Callable[..., P
     folder = data_dir / "sessions" / "lab7" / "20261122_101500_000"
     write_rows(folder / "keystrokes.csv", good + list(BAD_ROWS.values()) + duplicated)
 
-    results = {r.layer: r for r in run_targets(["all"], local_context(data_dir))}
+    results = {r.layer: r for r in run_targets(MEDALLION, local_context(data_dir))}
 
     quarantine = read(data_dir, SILVER_QUARANTINE)
     expected_rules = {**{rule: 1 for rule in BAD_ROWS}, "keystroke_key_unique": 2}
@@ -166,7 +187,7 @@ def test_bad_rows_land_in_quarantine_with_their_rule(store_copy: Callable[..., P
 
     # The participant fixes the section (a re-submission): the old quarantine rows go with it.
     write_rows(folder / "keystrokes.csv", good)
-    again = {r.layer: r for r in run_targets(["all"], local_context(data_dir))}
+    again = {r.layer: r for r in run_targets(MEDALLION, local_context(data_dir))}
     assert again["bronze"].rows_in == len(good)
     assert again["silver"].quarantined == 0
     assert read(data_dir, SILVER_QUARANTINE).is_empty()
@@ -174,7 +195,7 @@ def test_bad_rows_land_in_quarantine_with_their_rule(store_copy: Callable[..., P
 
 def test_resubmitted_section_replaces_its_rows_once(store_copy: Callable[..., Path]) -> None:
     data_dir = store_copy(4)
-    run_targets(["all"], local_context(data_dir))
+    run_targets(MEDALLION, local_context(data_dir))
     path = next((data_dir / "sessions").glob("*/*/keystrokes.csv"))
     original = pl.read_csv(path, infer_schema=False)
     section = original["test_section_id"][0]
@@ -183,7 +204,7 @@ def test_resubmitted_section_replaces_its_rows_once(store_copy: Callable[..., Pa
     shorter = original.filter(pl.col("test_section_id") == section).head(5)
     pl.concat([others, shorter]).write_csv(path)
 
-    results = {r.layer: r for r in run_targets(["all"], local_context(data_dir))}
+    results = {r.layer: r for r in run_targets(MEDALLION, local_context(data_dir))}
 
     assert results["bronze"].tables == {
         BRONZE_KEYSTROKES: original.height - (original.height - others.height) + 5
@@ -202,5 +223,5 @@ def test_resubmitted_section_replaces_its_rows_once(store_copy: Callable[..., Pa
     assert_same(read(data_dir, GOLD_PARTICIPANTS), direct, ["participant_id"])
 
     before = versions(data_dir)
-    assert sum(r.rows_written for r in run_targets(["all"], local_context(data_dir))) == 0
+    assert sum(r.rows_written for r in run_targets(MEDALLION, local_context(data_dir))) == 0
     assert versions(data_dir) == before

@@ -23,17 +23,19 @@ def test_run_all_succeeds_and_its_record_survives_a_restart(store_copy: Callable
     data_dir = store_copy(6)
     runner = runner_for(data_dir)
     started = runner.start("all")
-    assert [t.name for t in started.tasks] == ["bronze", "silver", "gold"]
+    assert [t.name for t in started.tasks] == ["bronze", "silver", "gold", "train_ranker"]
     assert {t.state for t in started.tasks} == {"pending"}
 
     final = runner.wait(started.run_id, timeout=300, poll=0.2)
 
     assert final.state == "succeeded", final
-    bronze, silver, gold = final.tasks
+    bronze, silver, gold, train = final.tasks
     assert bronze.rows_in == bronze.rows_written > 0
     assert silver.rows_in == bronze.details["tables"]["bronze_keystrokes"]
     assert silver.quarantined == 0
     assert gold.rows_written == sum(gold.details["tables"].values())
+    assert train.details["trained"] is True and Path(train.details["model_path"]).is_dir()
+    assert 0 < train.details["ndcg@5"] <= 1
     assert all(t.seconds is not None and t.error is None for t in final.tasks)
     assert final.elapsed_seconds() is not None
 

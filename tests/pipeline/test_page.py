@@ -37,7 +37,7 @@ def test_start_a_local_run_and_watch_it_succeed(
     at.run()
     assert not at.exception, at.exception
     states = {m.label: m.value for m in at.metric}
-    assert set(states) == {"bronze", "silver", "gold"}
+    assert set(states) == {"bronze", "silver", "gold", "train_ranker"}
 
     deadline = time.monotonic() + 120
     while {m.value for m in at.metric} != {"succeeded"}:
@@ -50,6 +50,7 @@ def test_start_a_local_run_and_watch_it_succeed(
     (history,) = [d.value for d in at.dataframe if "run_id" in d.value.columns]
     assert history["state"].tolist() == ["succeeded"]
     assert history["rows_written"].iloc[0] > 0
+    assert any(e.label == "train_ranker details" for e in at.expander)  # the model's NDCG is shown
 
 
 def test_the_page_is_for_researchers_only(
