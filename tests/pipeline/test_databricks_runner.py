@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flowtype_core.config import DatabricksSettings, Settings
-from flowtype_core.pipeline import local_context
+from flowtype_core.pipeline import local_context, run_targets
 from flowtype_core.pipeline.layers import LAYERS
 from flowtype_core.pipeline.runners import open_runner
 from flowtype_core.pipeline.runners.databricks_jobs import DatabricksJobsRunner
@@ -26,6 +26,11 @@ JOB_TASKS = [
         "task_key": "gold",
         "depends_on": [{"task_key": "silver"}],
         "notebook_task": {"notebook_path": f"{NOTEBOOKS}/03_gold_aggregations"},
+    },
+    {
+        "task_key": "train_ranker",
+        "depends_on": [{"task_key": "gold"}],
+        "notebook_task": {"notebook_path": f"{NOTEBOOKS}/04_train_ranker"},
     },
 ]
 for task in JOB_TASKS:
@@ -71,7 +76,7 @@ def test_run_all_moves_through_task_states_to_success(
 
     seen = [{t.name: t.state for t in started.tasks}, *watch(runner, started.run_id)]
 
-    for task in ("bronze", "silver", "gold"):
+    for task in ("bronze", "silver", "gold", "train_ranker"):
         states = [poll[task] for poll in seen]
         assert states.index("pending") < states.index("running") < states.index("succeeded")
     final = runner.status(started.run_id)
@@ -94,7 +99,7 @@ def test_a_failed_task_reports_its_message_and_skips_the_rest(
 
     final = runner.status(started.run_id)
     assert final.state == "failed"
-    assert [t.state for t in final.tasks] == ["succeeded", "failed", "cancelled"]
+    assert [t.state for t in final.tasks] == ["succeeded", "failed", "cancelled", "cancelled"]
     assert final.task("silver").error == "expectation press_time_integer failed on 3 rows"
     assert final.task("gold").error == "Upstream task(s) failed."
     assert "Task silver failed with message: expectation press_time_integer failed on 3 rows" in final.error
@@ -111,7 +116,7 @@ def test_cancel_ends_the_run_cancelled(runner: DatabricksJobsRunner, server: Job
 
     final = runner.status(started.run_id)
     assert final.state == "cancelled"
-    assert [t.state for t in final.tasks] == ["cancelled", "cancelled", "cancelled"]
+    assert [t.state for t in final.tasks] == ["cancelled"] * 4
     assert len(server.calls("runs/cancel")) == 1
 
 
@@ -136,3 +141,30 @@ def test_one_layer_is_submitted_with_the_jobs_own_notebook_and_runs_it(
     assert "depends_on" not in task
     assert server.output(int(final.external_id), "bronze")["rows_written"] > 0
     assert local_context(data_dir).catalog.version("bronze_keystrokes") == 0
+
+
+def test_training_is_submitted_watched_and_its_failure_reported(
+    runner: DatabricksJobsRunner, server: JobsApiServer, store_copy: Callable[..., Path]
+) -> None:
+    data_dir = store_copy(4)
+    run_targets(["bronze", "silver", "gold"], local_context(data_dir))
+
+    def train(context: TaskContext) -> object:  # what 04_train_ranker does on the cluster
+        return LAYERS[context.task_key](local_context(data_dir)).to_dict()
+
+    server.script("train_ranker", action=train)
+    started = runner.start("train_ranker")
+    seen = [poll["train_ranker"] for poll in watch(runner, started.run_id)]
+
+    assert seen[0] == "running" and seen[-1] == "succeeded"
+    (submit,) = server.calls("runs/submit")
+    assert submit.body["tasks"][0]["notebook_task"]["notebook_path"] == f"{NOTEBOOKS}/04_train_ranker"
+    trained = server.output(int(started.external_id), "train_ranker")["details"]
+    assert trained["trained"] is True and 0 < trained["ndcg@5"] <= 1
+
+    server.script("train_ranker", outcome="FAILED", message="LightGBMError: no typist has 5 sentences")
+    failed = runner.start("train_ranker")
+    watch(runner, failed.run_id)
+    final = runner.status(failed.run_id)
+    assert final.state == "failed"
+    assert final.task("train_ranker").error == "LightGBMError: no typist has 5 sentences"

@@ -18,6 +18,7 @@ LAYER_NOTEBOOKS = {
     "bronze": "01_bronze_ingestion.py",
     "silver": "02_silver_transformations.py",
     "gold": "03_gold_aggregations.py",
+    "train_ranker": "04_train_ranker.py",
 }
 
 
@@ -53,7 +54,9 @@ def test_databricks_notebooks_run_their_layer_on_local_data(
         assert "\n# COMMAND ----------\n" in source
         figures = runpy.run_path(str(NOTEBOOKS / name), run_name="__main__")["figures"]
         assert figures["layer"] == layer
-        assert figures["rows_written"] > 0
+        assert figures["rows_in"] > 0
 
+    assert figures["details"]["trained"] is True
+    assert Path(figures["details"]["model_path"]).parent == data_dir / "models"
     catalog = local_context(data_dir).catalog
     assert all(catalog.version(table) is not None for table in PIPELINE_TABLES)
