@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -53,8 +53,7 @@ MAX_PARAMETERS = 255
 PARAMETER_BYTES = 900_000  # per statement, under the warehouse's 1 MB of parameter values
 CHUNK_BYTES = 256 * 1024  # one JSON parameter holds at most this much
 CONFLICT_ATTEMPTS = 8
-SECTION_KEY = ("participant_id", "test_section_id")
-SESSION_KEY = ("participant_id", "session_id")
+MIN_JSON_ROW_BYTES = 60  # no press or table row encodes shorter: larger frames go straight to staging
 PER_PRESS = ("keystroke_id", "press_time", "release_time", "letter", "keycode")
 NESTED = "presses"
 DROP = "`_ft_drop`"
@@ -64,13 +63,7 @@ _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 _CONFLICT = re.compile(
     r"DELTA_CONCURRENT|Concurrent\w*Exception|MetadataChangedException|ProtocolChangedException"
 )
-_UNREACHABLE = (
-    dbsql_exc.RequestError,
-    dbsql_exc.OperationalError,
-    urllib3.exceptions.HTTPError,
-    TTransportException,
-    OSError,
-)
+_UNREACHABLE = (urllib3.exceptions.HTTPError, TTransportException, OSError)  # below the connector
 _SQL_TYPES: dict[type[pl.DataType], str] = {
     pl.String: "STRING",
     pl.Int64: "BIGINT",
@@ -95,9 +88,7 @@ def q(name: str) -> str:
 
 
 def sql_type(dtype: pl.DataType) -> str:
-    """The Databricks SQL type of a contract column."""
-    if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
-        return "TIMESTAMP_NTZ"
+    """The Databricks SQL type of a contract column (timestamps are UTC instants: TIMESTAMP)."""
     return _SQL_TYPES[dtype.base_type()]
 
 
@@ -188,13 +179,13 @@ class DatabricksLakehouse(Lakehouse):
 
     name = "databricks"
 
-    def __init__(self, settings: Settings, *, connect_options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, settings: Settings) -> None:
         db = settings.databricks
         self.catalog = check_name(db.catalog, "DATABRICKS_CATALOG")
         self.schema = check_name(db.schema, "DATABRICKS_SCHEMA")
         self.volume = check_name(db.volume, "DATABRICKS_VOLUME")
         register_secret(db.token)
-        self._connect_kwargs = {**_connect_arguments(db), **(connect_options or {})}
+        self._connect_kwargs = _connect_arguments(db)
         self._host = db.host_url
         self._conn: Any = None
         self._staging: Path | None = None
@@ -226,33 +217,33 @@ class DatabricksLakehouse(Lakehouse):
             self._ready = True
 
     def replace_sections(self, sections: pl.DataFrame, keystrokes: pl.DataFrame) -> None:
-        keys = _key_frame(section_keys(sections), SECTION_KEY)
+        keys = _key_frame(section_keys(sections), SECTIONS.key)
         if keys.is_empty():
             return
-        stray = keystrokes.select(SECTION_KEY).unique().join(keys, on=list(SECTION_KEY), how="anti")
+        stray = keystrokes.select(SECTIONS.key).unique().join(keys, on=list(SECTIONS.key), how="anti")
         if not stray.is_empty():
             raise InvalidInput(f"keystrokes of sections that are not in this batch: {stray.rows()[:3]}")
         # Keystrokes first: a section row is only visible once its presses are in place.
         self._replace(
             [(_Rows(KEYSTROKES, keystrokes, PER_PRESS), True), (_Rows(SECTIONS, sections), True)],
-            _Rows(_key_spec(SECTION_KEY), keys),
+            _Rows(_key_spec(SECTIONS.key), keys),
         )
 
     def upsert_sessions(self, sessions: pl.DataFrame) -> None:
-        pairs = sessions.select(SESSION_KEY).unique().rows()
+        pairs = sessions.select(SESSIONS.key).unique().rows()
         keys = _key_frame(
-            [(check_id(p, "participant_id"), check_id(s, "session_id")) for p, s in pairs], SESSION_KEY
+            [(check_id(p, "participant_id"), check_id(s, "session_id")) for p, s in pairs], SESSIONS.key
         )
         if keys.is_empty():
             return
-        self._replace([(_Rows(SESSIONS, sessions), True)], _Rows(_key_spec(SESSION_KEY), keys))
+        self._replace([(_Rows(SESSIONS, sessions), True)], _Rows(_key_spec(SESSIONS.key), keys))
 
     def delete_sections(self, keys: pl.DataFrame) -> int:
-        frame = _key_frame(section_keys(keys), SECTION_KEY)
+        frame = _key_frame(section_keys(keys), SECTIONS.key)
         if frame.is_empty():
             return 0
         empty = [(_Rows(SECTIONS, SECTIONS.empty()), False), (_Rows(KEYSTROKES, KEYSTROKES.empty()), False)]
-        return self._replace(empty, _Rows(_key_spec(SECTION_KEY), frame))
+        return self._replace(empty, _Rows(_key_spec(SECTIONS.key), frame))
 
     def read_table(self, table: str, *, participant_id: str | None = None) -> pl.DataFrame:
         spec = TABLES[check_table(table)]
@@ -261,7 +252,7 @@ class DatabricksLakehouse(Lakehouse):
     def section_fingerprints(self) -> pl.DataFrame:
         """The shared fingerprint over only the columns it reads (no sentence text per press)."""
         keystrokes = self._select(KEYSTROKES, ["participant_id", "test_section_id", *CONTENT_COLUMNS], None)
-        sections = self._select(SECTIONS, [*SECTION_KEY, "session_id", "sentence", "user_input"], None)
+        sections = self._select(SECTIONS, [*SECTIONS.key, "session_id", "sentence", "user_input"], None)
         return section_fingerprints(keystrokes, sections)
 
     def maintain(self, *, retention_hours: int = 168) -> dict[str, object]:
@@ -400,7 +391,7 @@ class DatabricksLakehouse(Lakehouse):
             kwargs = {**self._connect_kwargs, "staging_allowed_local_path": str(self._staging_dir())}
             try:
                 self._conn = dbsql.connect(**kwargs)
-            except (*_UNREACHABLE, dbsql_exc.Error) as exc:
+            except (dbsql_exc.Error, *_UNREACHABLE) as exc:
                 raise LakehouseUnavailable(self._unavailable(exc)) from None
         return self._conn
 
@@ -470,6 +461,8 @@ def _key_frame(pairs: list[tuple[str, str]], columns: tuple[str, ...]) -> pl.Dat
 
 def _json_plan(writes: list[_Rows], groups: _Rows) -> dict[str, list[str]] | None:
     """JSON chunks per table when every statement fits the parameter limits; None means stage files."""
+    if any(rows.frame.height * MIN_JSON_ROW_BYTES > PARAMETER_BYTES for rows in writes):
+        return None
     if not all(rows.exact_in_json for rows in writes):
         return None
     plan = {rows.spec.name: rows.json_chunks() for rows in [*writes, groups]}

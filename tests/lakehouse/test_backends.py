@@ -123,6 +123,18 @@ def test_hostile_text_round_trips_exactly(lakehouse: Lakehouse) -> None:
     assert_frame_equal(stored(lakehouse, "sections"), sections)
 
 
+def test_numbers_at_the_edges_round_trip_exactly(lakehouse: Lakehouse) -> None:
+    sections, keystrokes = section("p1", "s_s000", 3, start=-(2**40), wpm=0.1 + 0.2)
+    keystrokes = keystrokes.with_columns(
+        press_time=pl.Series([2**62, -(2**62), 0]),
+        keycode=pl.Series([2**31 - 1, -(2**31), 0], dtype=pl.Int32),
+    )
+    sections = sections.with_columns(error_rate=pl.lit(5e-324), kspc=pl.lit(1.7976931348623157e308))
+    lakehouse.replace_sections(sections, keystrokes)
+    assert_frame_equal(stored(lakehouse, "keystrokes"), keystrokes)
+    assert_frame_equal(stored(lakehouse, "sections"), sections, check_exact=True)
+
+
 def test_floats_that_json_cannot_carry_round_trip(lakehouse: Lakehouse) -> None:
     sections, keystrokes = section("p1", "s_s000", 1, wpm=float("nan"))
     sections = sections.with_columns(kspc=pl.lit(float("inf")))
