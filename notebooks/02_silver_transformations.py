@@ -11,10 +11,14 @@
 
 # COMMAND ----------
 
+# MAGIC %pip install --quiet ".."
+
+# COMMAND ----------
+
 import os
 import sys
 
-# The bundle syncs the project next to this folder: make `flowtype_core` importable.
+# The bundle syncs the project next to this folder (also how a laptop runs this file).
 sys.path.insert(0, os.path.dirname(os.getcwd()))
 
 from flowtype_core.pipeline.layers import run_silver
