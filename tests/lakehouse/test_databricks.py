@@ -18,7 +18,7 @@ from flowtype_core.lakehouse.databricks import (
 from flowtype_core.redaction import MASK
 from flowtype_core.schema import KEYSTROKES
 from tests.lakehouse.conftest import databricks_settings
-from tests.lakehouse.rows import batch, ordered, section, session
+from tests.lakehouse.rows import T0, batch, ordered, section, session
 from tests.support.databricks_sql_server import MAX_PARAMETER_BYTES, DatabricksSqlServer
 
 HOSTILE = "=cmd()|' OR 1=1; --"
@@ -152,27 +152,37 @@ def test_commit_conflicts_are_retried_and_other_errors_are_not(
     assert len(statements_since(warehouse, mark)) == 1
 
 
-def test_concurrent_writers_all_succeed(warehouse: DatabricksSqlServer, tmp_path: Path) -> None:
+def test_concurrent_writers_of_the_same_sections_all_succeed_without_mixing_rows(
+    warehouse: DatabricksSqlServer, tmp_path: Path
+) -> None:
     writers = [DatabricksLakehouse(databricks_settings(warehouse, tmp_path / f"w{i}")) for i in range(3)]
+    writers[0].ensure_tables()
     errors: list[BaseException] = []
 
-    def write(backend: DatabricksLakehouse, participant: str) -> None:
+    def write(backend: DatabricksLakehouse, presses: int) -> None:
         try:
-            for i in range(6):
-                backend.replace_sections(*section(participant, f"c_s{i:03d}", 20 + i))
-                backend.upsert_sessions(session(participant, "c", count=i + 1))
+            for i in range(6):  # every writer replaces the same three sections: commits conflict
+                backend.replace_sections(*section("p1", f"c_s{i % 3:03d}", presses))
+                backend.upsert_sessions(session("p1", "c", count=presses))
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(w, f"p{i}")) for i, w in enumerate(writers)]
+    threads = [threading.Thread(target=write, args=(w, 20 + i)) for i, w in enumerate(writers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
-    assert writers[0].read_table("sections").height == 18
-    assert writers[0].read_table("keystrokes").height == 3 * sum(20 + i for i in range(6))
-    assert sorted(writers[0].read_table("sessions")["sentence_count"].to_list()) == [6, 6, 6]
+    per_section = (
+        writers[0]
+        .read_table("keystrokes")
+        .group_by("test_section_id")
+        .agg(pl.len().alias("rows"), pl.col("created_at").n_unique().alias("writers"), pl.first("created_at"))
+    )
+    assert per_section.height == 3 and per_section["writers"].to_list() == [1, 1, 1]  # one writer's rows each
+    assert all(r["rows"] == (r["created_at"] - T0).seconds for r in per_section.iter_rows(named=True))
+    assert writers[0].read_table("sections").height == 3
+    assert writers[0].read_table("sessions").height == 1
     for w in writers:
         w.close()
 
