@@ -30,10 +30,10 @@ participant_id = user.username
 st.title("Typing test")
 
 
-def start(consented_at: datetime) -> None:
+def start(consented_at: datetime, sentences: int) -> None:
     """Open a session (an unfinished earlier one becomes abandoned) and pick its sentences."""
     handle = wb.recorder.start_session(participant_id, consented_at=consented_at)
-    run = TypingRun(handle, choose_sentences(wb, participant_id, SENTENCES_PER_SESSION), consented_at)
+    run = TypingRun(handle, choose_sentences(wb, participant_id, sentences), consented_at)
     st.session_state[RUN_KEY] = run
     on_logout("typing", lambda: run.abandon(wb.recorder))
     st.rerun()
@@ -41,13 +41,13 @@ def start(consented_at: datetime) -> None:
 
 run = current_run(participant_id)
 if run is None:
-    consented_at = consent_form()
-    if consented_at is not None:
-        start(consented_at)
+    agreed = consent_form(SENTENCES_PER_SESSION)
+    if agreed is not None:
+        start(*agreed)
 elif run.finished:
     show_summary(session_summary(wb.store, participant_id, run.handle.session_id))
     if st.button("Start a new session", type="primary"):
-        start(run.consented_at)
+        start(run.consented_at, len(run.sentences))
 elif run.result is not None:
     show_result(run)
     next_col, retry_col = st.columns(2)

@@ -12,6 +12,7 @@ from flowtype_core.recorder import Recorder, SectionResult, SessionHandle
 
 RUN_KEY = "flowtype_typing_run"  # "flowtype…" keys are cleared at logout (ui.auth)
 CAPTURE_KEY = "flowtype_typing_capture"
+MAX_SENTENCES = 20
 
 CONSENT_TEXT = """
 **What is recorded.** For every key you press while typing a sentence: which key it was and when
@@ -72,14 +73,17 @@ def current_run(participant_id: str) -> TypingRun | None:
     return None
 
 
-def consent_form() -> datetime | None:
-    """The consent screen; the moment of agreement once the participant agrees, else None."""
+def consent_form(default_sentences: int) -> tuple[datetime, int] | None:
+    """The consent screen; (moment of agreement, sentences wanted) once the participant agrees."""
     st.markdown(CONSENT_TEXT)
     with st.form("flowtype_typing_consent"):
+        sentences = st.number_input(
+            "Sentences this session", min_value=1, max_value=MAX_SENTENCES, value=default_sentences
+        )
         agreed = st.checkbox("I agree that my key presses are recorded as described above.")
         if st.form_submit_button("Start the typing test", type="primary"):
             if agreed:
-                return datetime.now(UTC)
+                return datetime.now(UTC), int(sentences)
             st.warning("Please tick the box to agree first. Nothing is recorded without your consent.")
     return None
 

@@ -27,7 +27,9 @@ def _open_page(role: str = "participant") -> AppTest:
     return at
 
 
-def _consent(at: AppTest) -> TypingRun:
+def _consent(at: AppTest, sentences: int | None = None) -> TypingRun:
+    if sentences is not None:
+        at.number_input[0].set_value(sentences)
     at.checkbox[0].check()
     at.button[0].click().run()
     assert not at.exception, at.exception
@@ -132,16 +134,16 @@ def test_retyping_a_sentence_replaces_it(app_data: Path) -> None:
 
 def test_finishing_shows_the_summary_and_a_new_session_can_start(app_data: Path) -> None:
     at = _open_page()
-    run = _consent(at)
-    for i in range(5):
+    run = _consent(at, sentences=3)
+    for i in range(3):
         _type_current(at, run, seed=i)
-        _click(at, "See my summary" if i == 4 else "Next sentence")
+        _click(at, "See my summary" if i == 2 else "Next sentence")
     assert run.finished
     store = SessionStore(app_data)
     session = store.read("session.csv", "pat", run.handle.session_id).row(0, named=True)
-    assert (session["status"], session["sentence_count"]) == ("completed", 5)
+    assert (session["status"], session["sentence_count"]) == ("completed", 3)
     shown = _metrics(at)
-    assert shown["Sentences"] == "5"
+    assert shown["Sentences"] == "3"
     assert shown["Mean speed (WPM)"] == f"{session['average_wpm']:.1f}"
     assert "Session summary" in [s.value for s in at.subheader]
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the WPM-per-sentence chart
@@ -149,6 +151,7 @@ def test_finishing_shows_the_summary_and_a_new_session_can_start(app_data: Path)
     _click(at, "Start a new session")  # consent given at login is reused, with its time
     fresh = at.session_state[RUN_KEY]
     assert fresh.handle.session_id != run.handle.session_id and not fresh.finished
+    assert len(fresh.sentences) == 3
     typed = {p.sentence.id for p in run.sentences}
     assert typed.isdisjoint(p.sentence.id for p in fresh.sentences)  # new sentences first
 
