@@ -44,6 +44,10 @@ class Catalog(ABC):
     def materialize(self, frame: Any) -> Any:
         """Compute a frame once when several writes read it (collect locally, cache on Spark)."""
 
+    def materialize_all(self, *frames: Any) -> list[Any]:
+        """`materialize` for frames that share work (silver and quarantine), computed together."""
+        return [self.materialize(frame) for frame in frames]
+
     @abstractmethod
     def count(self, frame: Any) -> int:
         """Rows in a frame."""
@@ -114,28 +118,35 @@ class LocalDeltaCatalog(Catalog):
         return pl.scan_delta(str(path)) if DeltaTable.is_deltatable(str(path)) else None
 
     def read_csv_text(self, files: Sequence[Path], columns: Sequence[str]) -> pl.LazyFrame:
+        # One multi-file scan per distinct header (normally one for all files): per-file scans cost
+        # more than the parsing. Files written by other tools may lack or add columns: the groups are
+        # lined up by name.
+        by_header: dict[bytes, list[Path]] = {}
+        for path in files:
+            with path.open("rb") as handle:
+                by_header.setdefault(handle.readline().rstrip(b"\r\n"), []).append(path)
         frames = [
             pl.scan_csv(
-                path,
+                group,
                 infer_schema=False,
                 encoding="utf8-lossy",
                 truncate_ragged_lines=True,
                 include_file_paths="_source_file",
             )
-            for path in files
+            for group in by_header.values()
         ]
-        # Files written by other tools may lack or add columns: line them up by name.
-        return (
-            pl.concat(frames, how="diagonal")
-            if frames
-            else pl.LazyFrame(schema=dict.fromkeys(columns, pl.String))
-        )
+        if not frames:
+            return pl.LazyFrame(schema=dict.fromkeys([*columns, "_source_file"], pl.String))
+        return pl.concat(frames, how="diagonal")
 
     def frame(self, data: pl.DataFrame) -> pl.LazyFrame:
         return data.lazy()
 
     def materialize(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         return frame.collect().lazy()
+
+    def materialize_all(self, *frames: pl.LazyFrame) -> list[pl.LazyFrame]:
+        return [frame.lazy() for frame in pl.collect_all(frames)]  # common subplans run once
 
     def count(self, frame: pl.LazyFrame | pl.DataFrame) -> int:
         return int(frame.lazy().select(pl.len()).collect().item())
@@ -172,11 +183,11 @@ class LocalDeltaCatalog(Catalog):
                 matched = hits.select(pl.len()).collect().item()
             if matched == 0:
                 if data.height or marker or current is None:  # nothing to add, delete or record
-                    write_deltalake(path, data.to_arrow(), mode="append", commit_properties=properties)
+                    write_deltalake(path, data, mode="append", commit_properties=properties)
             elif keys.height <= MAX_PREDICATE_KEYS:
                 write_deltalake(
                     path,
-                    data.to_arrow(),
+                    data,
                     mode="overwrite",
                     predicate=key_predicate(keys),
                     commit_properties=properties,
@@ -184,7 +195,7 @@ class LocalDeltaCatalog(Catalog):
             else:
                 kept = current.join(keys.lazy(), on=keys.columns, how="anti").collect()
                 merged = pl.concat([kept, data], how="diagonal_relaxed")
-                write_deltalake(path, merged.to_arrow(), mode="overwrite", commit_properties=properties)
+                write_deltalake(path, merged, mode="overwrite", commit_properties=properties)
 
         with_commit_retry(commit, what=f"write {table}")
         return data.height

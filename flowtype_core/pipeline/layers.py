@@ -10,6 +10,7 @@ re-run with nothing new reads a little and writes nothing.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -114,13 +115,21 @@ def _write(result: LayerResult, catalog: Catalog, table: str, frame: Any, **kwar
 # -- bronze ---------------------------------------------------------------------------------------
 def discover_sources(sessions_dir: Path) -> pl.DataFrame:
     """Every per-session CSV file with its bronze table, store-relative name and content hash."""
+    tables = {source.file_name: source.table for source in SOURCES}
+    root = Path(sessions_dir)
     rows = []
-    for source in SOURCES:
-        for path in sorted(Path(sessions_dir).glob(f"*/*/{source.file_name}")):
-            with path.open("rb") as handle:
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
-            relative = path.relative_to(Path(sessions_dir).parent).as_posix()
-            rows.append((source.table, str(path), relative, digest))
+    for participant in sorted(os.scandir(root), key=lambda e: e.name) if root.is_dir() else []:
+        if not participant.is_dir():
+            continue
+        for session in sorted(os.scandir(participant.path), key=lambda e: e.name):
+            if not session.is_dir():
+                continue
+            for entry in os.scandir(session.path):
+                if entry.name in tables and entry.is_file():
+                    with open(entry.path, "rb") as handle:
+                        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+                    relative = f"{root.name}/{participant.name}/{session.name}/{entry.name}"
+                    rows.append((tables[entry.name], entry.path, relative, digest))
     return pl.DataFrame(
         rows,
         schema={"table": pl.String, "path": pl.String, SOURCE_FILE: pl.String, SOURCE_HASH: pl.String},
@@ -200,15 +209,16 @@ def run_silver(ctx: PipelineContext) -> LayerResult:
             ).head(0)
         )
         processed_at = _next_time(catalog, (SILVER_KEYSTROKES, SILVER_QUARANTINE), PROCESSED_AT)
-        silver, quarantine = transforms.silver_tables(new, sections.to_native(), processed_at=processed_at)
-        quarantine = catalog.materialize(quarantine)
+        silver, quarantine = catalog.materialize_all(
+            *transforms.silver_tables(new, sections.to_native(), processed_at=processed_at)
+        )
         result.quarantined = catalog.count(quarantine)
         _write(result, catalog, SILVER_QUARANTINE, quarantine, replace_keys=files)
         _write(
             result,
             catalog,
             SILVER_KEYSTROKES,
-            catalog.materialize(silver),
+            silver,
             replace_keys=section_keys,
             marker=(SILVER_APP, watermark),
         )
@@ -242,32 +252,30 @@ def run_gold(ctx: PipelineContext) -> LayerResult:
         watermark = to_micros(changed[PROCESSED_AT].max())
         sections_keys = changed.select(*SECTION_KEY).unique()
         participants = changed.select(*PARTICIPANT_KEY).unique()
-        silver = nw.from_native(silver_scan)
-        touched = catalog.materialize(
-            silver.join(
-                nw.from_native(catalog.frame(sections_keys)), on=list(SECTION_KEY), how="semi"
-            ).to_native()
+        people = nw.from_native(catalog.frame(participants))
+        # Everything of the affected participants is read once; the changed sections are a subset.
+        their_keystrokes = catalog.materialize(
+            nw.from_native(silver_scan).join(people, on=list(PARTICIPANT_KEY), how="semi").to_native()
         )
-        result.rows_in = catalog.count(touched)
+        touched = nw.from_native(their_keystrokes).join(
+            nw.from_native(catalog.frame(sections_keys)), on=list(SECTION_KEY), how="semi"
+        )
+        result.rows_in = catalog.count(touched.to_native())
         ctx.progress(f"gold: {sections_keys.height} sections of {participants.height} participants")
         _write(
             result,
             catalog,
             GOLD_SECTIONS,
-            catalog.materialize(transforms.gold_section_rows(touched)),
+            catalog.materialize(transforms.gold_section_rows(touched.to_native())),
             replace_keys=sections_keys,
         )
-        people = nw.from_native(catalog.frame(participants))
         sections = catalog.materialize(
             nw.from_native(catalog.scan(GOLD_SECTIONS))
             .join(people, on=list(PARTICIPANT_KEY), how="semi")
             .to_native()
         )
-        their_keystrokes = catalog.materialize(
-            silver.join(people, on=list(PARTICIPANT_KEY), how="semi").to_native()
-        )
-        tables = transforms.participant_tables(sections, their_keystrokes).items()
-        for table, frame in tables:
+        tables = transforms.participant_tables(sections, their_keystrokes)
+        for table, frame in zip(tables, catalog.materialize_all(*tables.values()), strict=True):
             # The watermark goes with the last table: a crash before it makes the next run redo all.
             marker = (GOLD_APP, watermark) if table == GOLD_MARKER_TABLE else None
             _write(result, catalog, table, frame, replace_keys=participants, marker=marker)
