@@ -30,7 +30,7 @@ from flowtype_core.store.csv_store import SessionStore
 from flowtype_core.sync.history import SyncHistory, SyncRun
 from flowtype_core.sync.outbox import SESSION_ROW, Outbox
 from flowtype_core.sync.publisher import Publisher
-from flowtype_core.sync.validate import IN_SYNC, OUT_OF_SYNC, SyncReport, SyncValidator
+from flowtype_core.sync.validate import IN_SYNC, OUT_OF_SYNC, SyncReport, SyncValidator, matching
 
 if TYPE_CHECKING:
     from flowtype_core.workbench import Workbench
@@ -63,15 +63,13 @@ class Selection:
 
     def pick(self, sections: pl.DataFrame) -> pl.DataFrame:
         """The rows of a validation report this selection covers."""
-        filters = (
-            ("lakehouse", self.lakehouses),
-            ("participant_id", self.participants),
-            ("session_id", self.sessions),
-            ("test_section_id", self.sections),
+        sections = matching(
+            sections,
+            lakehouse=self.lakehouses,
+            participant_id=self.participants,
+            session_id=self.sessions,
+            test_section_id=self.sections,
         )
-        for column, values in filters:
-            if values:
-                sections = sections.filter(pl.col(column).is_in(list(values)))
         if not self.explicit:
             sections = sections.filter(pl.col("status").is_in(OUT_OF_SYNC))
         return sections

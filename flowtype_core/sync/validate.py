@@ -13,7 +13,7 @@ per-section fingerprints are kept under `<data-dir>/sync/` with each session's f
 size, mtime). A run re-reads only sessions whose stamp changed or whose files changed at or after
 the watermark (the start of the previous run); the rest comes from the cache. `full=True` re-reads
 everything. Each lakehouse is read in one scan per run, so rows changed behind the app's back are
-always seen. Changed sessions are read in one multi-file polars scan, not file by file.
+always seen. The files of the changed sessions are parsed in one call per kind, not one by one.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 
 import polars as pl
 
-from flowtype_core.fingerprint import FINGERPRINT_SCHEMA, section_fingerprints
+from flowtype_core.fingerprint import CONTENT_COLUMNS, FINGERPRINT_SCHEMA, section_fingerprints
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.redaction import redact
 from flowtype_core.schema import KEYSTROKES, SECTIONS
@@ -57,16 +57,7 @@ SECTION_KEY = ["participant_id", "test_section_id"]
 SESSION_KEY = ["participant_id", "session_id"]
 SESSION_KEY_SCHEMA = {"participant_id": pl.String, "session_id": pl.String}
 # Only the columns the fingerprint reads, typed as the store types them.
-_FP_KEYSTROKE_COLUMNS = (
-    "participant_id",
-    "session_id",
-    "test_section_id",
-    "keystroke_id",
-    "press_time",
-    "release_time",
-    "letter",
-    "keycode",
-)
+_FP_KEYSTROKE_COLUMNS = ("participant_id", "test_section_id", *CONTENT_COLUMNS)
 _FP_SECTION_COLUMNS = ("participant_id", "session_id", "test_section_id", "sentence", "user_input")
 _FP_FILES = (
     ("keystrokes.csv", KEYSTROKES, _FP_KEYSTROKE_COLUMNS),
@@ -94,6 +85,14 @@ STAMP_SCHEMA = {
 }
 
 
+def matching(rows: pl.DataFrame, **wanted: Sequence[str]) -> pl.DataFrame:
+    """Rows whose column holds one of the wanted values, for every non-empty `column=values`."""
+    for column, values in wanted.items():
+        if values:
+            rows = rows.filter(pl.col(column).is_in(list(values)))
+    return rows
+
+
 @dataclass
 class SyncReport:
     """The outcome of one validation: a status per (lakehouse, section), plus what could not be read."""
@@ -112,6 +111,7 @@ class SyncReport:
         return {status: int(found.get(status, 0)) for status in STATUSES}
 
     def out_of_sync(self) -> pl.DataFrame:
+        """The rows that need attention."""
         return self.sections.filter(pl.col("status") != IN_SYNC)
 
     def filtered(
@@ -123,14 +123,7 @@ class SyncReport:
         session_contains: str = "",
     ) -> SyncReport:
         """The report narrowed to the rows matching every given filter (an empty filter keeps all)."""
-        rows = self.sections
-        for column, values in (
-            ("status", statuses),
-            ("lakehouse", lakehouses),
-            ("participant_id", participants),
-        ):
-            if values:
-                rows = rows.filter(pl.col(column).is_in(list(values)))
+        rows = matching(self.sections, status=statuses, lakehouse=lakehouses, participant_id=participants)
         if session_contains:
             rows = rows.filter(pl.col("session_id").str.contains(session_contains, literal=True))
         return replace(self, sections=rows)
