@@ -1,4 +1,4 @@
-"""What the typing test tells a typist: which sentences to practise, and how each one went.
+"""What the typing test tells a typist about how each sentence and the whole session went.
 
 Kept out of the page so a notebook can compute the same hints and summaries from the same store.
 """
@@ -9,19 +9,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from flowtype_core.corpus import Sentence, load_corpus, pick_sentences
 from flowtype_core.metrics import digraph_latencies
 from flowtype_core.metrics.definitions import BACKSPACE
 from flowtype_core.store.csv_store import SessionStore
-from flowtype_core.workbench import Workbench
-
-
-@dataclass(frozen=True)
-class PracticeSentence:
-    """A sentence to type and why it was chosen (shown to the typist)."""
-
-    sentence: Sentence
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -46,21 +36,6 @@ class SessionSummary:
     average_wpm: float | None
     average_error_rate: float | None
     per_sentence: pl.DataFrame  # sentence (1-based), wpm, error_rate
-
-
-def typed_sentence_ids(store: SessionStore, participant_id: str) -> set[str]:
-    """Ids of every corpus sentence this participant has already typed."""
-    sections = store.read_all("sections.csv", participant_id)
-    return set(sections.get_column("sentence_id").drop_nulls().to_list())
-
-
-def choose_sentences(wb: Workbench, participant_id: str, n: int) -> list[PracticeSentence]:
-    """The next `n` sentences for this typist, preferring ones they have not typed yet."""
-    typed = typed_sentence_ids(wb.store, participant_id)
-    fresh = len(load_corpus()) - len(typed) >= n
-    reason = "it is new to you" if fresh and typed else "it is a random pick from the practice corpus"
-    picked = pick_sentences(n, exclude=typed if fresh else ())
-    return [PracticeSentence(sentence, reason) for sentence in picked]
 
 
 def erased_mistakes(letters: list[str], sentence: str) -> list[tuple[str, str | None]]:

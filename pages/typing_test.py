@@ -8,7 +8,8 @@ from datetime import datetime
 import streamlit as st
 
 from flowtype_core.errors import InvalidInput
-from flowtype_core.practice import choose_sentences, feedback_for_section, session_summary
+from flowtype_core.practice import feedback_for_section, session_summary
+from flowtype_core.ranker import recommend_sentences
 from ui.auth import on_logout, require_role
 from ui.keystroke_capture import keystroke_capture
 from ui.resources import show_error, workbench
@@ -31,9 +32,10 @@ st.title("Typing test")
 
 
 def start(consented_at: datetime, sentences: int) -> None:
-    """Open a session (an unfinished earlier one becomes abandoned) and pick its sentences."""
+    """Open a session (an unfinished earlier one becomes abandoned); the ranker picks its sentences
+    for this typist, or falls back to unseen corpus sentences without a model or history."""
     handle = wb.recorder.start_session(participant_id, consented_at=consented_at)
-    run = TypingRun(handle, choose_sentences(wb, participant_id, sentences), consented_at)
+    run = TypingRun(handle, recommend_sentences(wb, participant_id, sentences), consented_at)
     st.session_state[RUN_KEY] = run
     on_logout("typing", lambda: run.abandon(wb.recorder))
     st.rerun()
@@ -59,7 +61,7 @@ elif run.result is not None:
         st.rerun()
 else:
     st.progress(run.index / len(run.sentences), text=f"Sentence {run.index + 1} of {len(run.sentences)}")
-    st.caption(f"Picked for you because {run.current.reason}.")
+    st.caption(f"Why this sentence: {run.current.reason}.")
     errors = st.empty()
     batch = keystroke_capture(
         sentence=run.current.sentence.text, token=run.handle.token, section_index=run.index, key=CAPTURE_KEY

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from flowtype_core.practice import PracticeSentence, SectionFeedback, SessionSummary
+from flowtype_core.practice import SectionFeedback, SessionSummary
+from flowtype_core.ranker import Recommendation
 from flowtype_core.recorder import Recorder, SectionResult, SessionHandle
 
 RUN_KEY = "flowtype_typing_run"  # "flowtype…" keys are cleared at logout (ui.auth)
@@ -33,7 +34,7 @@ class TypingRun:
     """One participant's test in progress; lives in the browser session's state."""
 
     handle: SessionHandle
-    sentences: list[PracticeSentence]
+    sentences: list[Recommendation]  # the session's sentences, each with why it was picked
     consented_at: datetime
     index: int = 0
     result: SectionResult | None = None  # set while the latest sentence's result is shown
@@ -41,7 +42,7 @@ class TypingRun:
     finished: bool = False
 
     @property
-    def current(self) -> PracticeSentence:
+    def current(self) -> Recommendation:
         return self.sentences[self.index]
 
     @property

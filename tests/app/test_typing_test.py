@@ -6,16 +6,25 @@ through `st.session_state[CAPTURE_KEY]`, so a test sets `{"submit": batch}` ther
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
 from flowtype_core import open_workbench
+from flowtype_core.datasets.aalto import read_aalto
+from flowtype_core.ranker import (
+    examples_from_keystrokes,
+    models_dir_of,
+    recommend_sentences,
+    train_from_frames,
+)
 from flowtype_core.store.csv_store import SessionStore
 from tests.app.conftest import logged_in
-from tests.conftest import make_batch
+from tests.conftest import AALTO_DIR, make_batch
 from ui.typing_widgets import CAPTURE_KEY, RUN_KEY, TypingRun
 
 
@@ -49,6 +58,14 @@ def _type_current(at: AppTest, run: TypingRun, seed: int = 1) -> dict:
     return batch
 
 
+def _capture_data(at: AppTest) -> dict[str, Any]:
+    """What the page handed the capture component: the sentence shown, token and section."""
+    (element,) = [
+        e for e in at.get("bidi_component") if e.proto.component_name == "flowtype_keystroke_capture"
+    ]
+    return json.loads(element.proto.json)
+
+
 def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -75,8 +92,13 @@ def test_consent_is_required_before_anything_is_recorded(app_data: Path) -> None
     wb.close()
     assert consent is not None
     assert datetime.fromisoformat(consent["consented_at"]) >= before
-    assert at.caption[0].value.startswith("Picked for you because")
+    assert at.caption[0].value.startswith("Why this sentence: ")
     assert len(run.sentences) == 5
+    assert _capture_data(at) == {
+        "sentence": run.sentences[0].sentence.text,
+        "token": run.handle.token,
+        "section_index": 0,
+    }
 
 
 def test_a_submitted_sentence_is_recorded_and_its_wpm_shown(app_data: Path) -> None:
@@ -204,3 +226,32 @@ def test_a_researcher_takes_the_test_under_their_own_name(app_data: Path) -> Non
     sections = SessionStore(app_data).read_all("sections.csv", "rita")
     assert sections.select(pl.col("participant_id").unique()).to_series().to_list() == ["rita"]
     assert sections.height == 1
+
+
+def test_the_typing_test_serves_model_picked_sentences_to_a_participant_with_history(
+    app_data: Path,
+) -> None:
+    aalto = read_aalto(AALTO_DIR)  # a model trained with the ranker's own API on real typists
+    train_from_frames(*examples_from_keystrokes(aalto.keystrokes), models_dir=models_dir_of(app_data))
+    wb = open_workbench(data_dir=app_data)
+    corpus_picks = iter(recommend_sentences(wb, "pat", 8))  # pat's history: earlier sessions
+    for session in range(2):
+        handle = wb.recorder.start_session("pat", consented_at=datetime.now(UTC))
+        for index in range(4):
+            sentence = next(corpus_picks).sentence
+            batch = make_batch(sentence.text, handle.token, index, seed=10 * session + index)
+            wb.recorder.submit_section(handle, index, sentence, batch)
+        wb.recorder.end_session(handle)
+    expected = recommend_sentences(wb, "pat", 5)
+    wb.close()
+    assert all(pick.source == "model" for pick in expected)
+    assert any(pick.targets for pick in expected)
+
+    at = _open_page()
+    run = _consent(at)
+    assert [p.sentence.id for p in run.sentences] == [p.sentence.id for p in expected]
+    for index, pick in enumerate(expected[:2]):
+        assert _capture_data(at)["sentence"] == pick.sentence.text
+        assert at.caption[0].value == f"Why this sentence: {pick.reason}."
+        _type_current(at, run, seed=index)
+        _click(at, "Next sentence")

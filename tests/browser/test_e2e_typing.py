@@ -246,7 +246,7 @@ def test_participant_session_lands_once_in_csv_and_delta(page: Page, served: tup
     app.fill("Sentences this session", "3")
     page.get_by_text("I agree that my key presses are recorded").click()
     app.click("Start the typing test")
-    app.see("Picked for you because")
+    app.see("Why this sentence:")
 
     sentence, token = app.wait_for_section(0)
     first_try = app.type_sentence(plan(sentence, "steady"), 0, 3)
