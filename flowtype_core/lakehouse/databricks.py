@@ -15,6 +15,9 @@ How rows travel (SQL is always parameterised; only validated names and staging p
   one Delta commit, so a re-submission never appends and readers never see half a section.
 - Concurrent-commit conflicts are retried with backoff (every statement is idempotent); a
   warehouse that cannot be reached raises `LakehouseUnavailable` with the token redacted.
+- Nothing connects until first use; then `ensure_tables` runs once (CREATE SCHEMA, VOLUME and
+  the three tables IF NOT EXISTS), so the token's principal needs those privileges or the
+  objects must exist already.
 """
 
 from __future__ import annotations

@@ -121,6 +121,7 @@ class _Operation:
     error: DialectError | None = None
     modified_rows: int | None = None
     staging: bool = False
+    lz4: bool = False  # the client can read LZ4-compressed Arrow batches
 
     @property
     def handle(self) -> ttypes.TOperationHandle:
@@ -135,7 +136,6 @@ class _Operation:
 class _StagingGrant:
     operation: str
     path: Path
-    overwrite: bool
     expires: float
 
 
@@ -211,7 +211,7 @@ def _conform_result(table: pa.Table) -> pa.Table:
     return table.cast(schema) if schema != table.schema else table
 
 
-def _metadata(op: _Operation, lz4_ok: bool) -> ttypes.TGetResultSetMetadataResp:
+def _metadata(op: _Operation) -> ttypes.TGetResultSetMetadataResp:
     assert op.table is not None
     columns = [
         ttypes.TColumnDesc(
@@ -223,7 +223,7 @@ def _metadata(op: _Operation, lz4_ok: bool) -> ttypes.TGetResultSetMetadataResp:
         status=STATUS_OK,
         schema=ttypes.TTableSchema(columns=columns),
         resultFormat=ttypes.TSparkRowSetType.ARROW_BASED_SET,
-        lz4Compressed=lz4_ok,
+        lz4Compressed=op.lz4,
         arrowSchema=op.table.schema.serialize().to_pybytes(),
         isStagingOperation=op.staging,
     )
@@ -253,7 +253,6 @@ class _Service:
         self.sessions: dict[bytes, _Session] = {}
         self.operations: dict[bytes, _Operation] = {}
         self.lock = threading.Lock()
-        self.lz4: dict[bytes, bool] = {}
         self._ensure_schema(server.catalog, server.schema)
 
     def close(self) -> None:
@@ -329,10 +328,9 @@ class _Service:
             session = self.sessions.get(req.sessionHandle.sessionId.guid)
         if session is None:
             return ttypes.TExecuteStatementResp(status=_invalid_handle("Session"))
-        op = _Operation(_new_guid(), session, req.statement)
+        op = _Operation(_new_guid(), session, req.statement, lz4=bool(req.canDecompressLZ4Result))
         with self.lock:
             self.operations[op.guid] = op
-        self.lz4[op.guid] = bool(req.canDecompressLZ4Result)
         self.server._record_statement(req.statement, req.parameters or [])
         threading.Thread(target=self._run, args=(op, req.parameters or []), daemon=True).start()
         resp = ttypes.TExecuteStatementResp(status=STATUS_OK, operationHandle=op.handle)
@@ -348,7 +346,7 @@ class _Service:
         direct = ttypes.TSparkDirectResults(operationStatus=self._status(op))
         if op.state != _STATE.FINISHED_STATE:
             return direct
-        direct.resultSetMetadata = _metadata(op, self.lz4[op.guid])
+        direct.resultSetMetadata = _metadata(op)
         direct.resultSet = self._fetch(op, wanted.maxRows, wanted.maxBytes)
         if not direct.resultSet.hasMoreRows:
             direct.closeOperation = ttypes.TCloseOperationResp(status=STATUS_OK)
@@ -482,7 +480,6 @@ class _Service:
     def _forget(self, guid: bytes) -> None:
         with self.lock:
             self.operations.pop(guid, None)
-        self.lz4.pop(guid, None)
 
     def GetOperationStatus(self, req: ttypes.TGetOperationStatusReq) -> ttypes.TGetOperationStatusResp:
         op = self._operation(req.operationHandle)
@@ -495,7 +492,7 @@ class _Service:
         op = self._operation(req.operationHandle)
         if op is None or op.table is None:
             return ttypes.TGetResultSetMetadataResp(status=_invalid_handle("Operation"))
-        return _metadata(op, self.lz4[op.guid])
+        return _metadata(op)
 
     def FetchResults(self, req: ttypes.TFetchResultsReq) -> ttypes.TFetchResultsResp:
         op = self._operation(req.operationHandle)
@@ -505,7 +502,7 @@ class _Service:
             op.offset = 0
         resp = self._fetch(op, req.maxRows, req.maxBytes)
         if req.includeResultSetMetadata:
-            resp.resultSetMetadata = _metadata(op, self.lz4[op.guid])
+            resp.resultSetMetadata = _metadata(op)
         return resp
 
     def _fetch(self, op: _Operation, max_rows: int | None, max_bytes: int | None) -> ttypes.TFetchResultsResp:
@@ -515,7 +512,7 @@ class _Service:
         if max_bytes and total:
             rows = max(1, min(rows, max_bytes // max(1, op.table.nbytes // total)))
         page = op.table.slice(op.offset, max(rows, 0))
-        row_set = _row_set(page, op.offset, self.lz4[op.guid])
+        row_set = _row_set(page, op.offset, op.lz4)
         op.offset += page.num_rows
         return ttypes.TFetchResultsResp(status=STATUS_OK, hasMoreRows=op.offset < total, results=row_set)
 
@@ -695,8 +692,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.server.owner._count(sent=len(body))  # before the client can see the reply and read counters
         self.wfile.write(body)
-        self.server.owner._count(sent=len(body))
 
     def do_POST(self) -> None:
         owner = self.server.owner
@@ -938,8 +935,7 @@ class DatabricksSqlServer:
         else:
             raise DialectError("PARSE_SYNTAX_ERROR", f"cannot parse the {command} command", "42601")
         path = self.volume_path(remote)
-        overwrite = "OVERWRITE" in words
-        if command == "PUT" and path.exists() and not overwrite:
+        if command == "PUT" and path.exists() and "OVERWRITE" not in words:
             raise DialectError(
                 "FILE_ALREADY_EXISTS", f"{remote} exists; add OVERWRITE to replace it.", "42000"
             )
@@ -947,7 +943,7 @@ class DatabricksSqlServer:
             raise DialectError("FILE_NOT_FOUND", f"{remote} does not exist.", "42K03")
         token = secrets.token_urlsafe(24)
         with self._lock:
-            self._grants[token] = _StagingGrant(command, path, overwrite, time.monotonic() + 300)
+            self._grants[token] = _StagingGrant(command, path, time.monotonic() + 300)
         return pa.table(
             {
                 "operation": [command],
