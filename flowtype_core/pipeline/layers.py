@@ -28,6 +28,7 @@ from flowtype_core.pipeline.expectations import has_valid_section_key
 from flowtype_core.pipeline.tables import (
     BRONZE_KEYSTROKES,
     BRONZE_SECTIONS,
+    BRONZE_SOURCES,
     GOLD_RANKER_EXAMPLES,
     GOLD_RANKER_UNITS,
     GOLD_SECTIONS,
@@ -113,8 +114,8 @@ def _write(result: LayerResult, catalog: Catalog, table: str, frame: Any, **kwar
 
 
 # -- bronze ---------------------------------------------------------------------------------------
-def discover_sources(sessions_dir: Path) -> pl.DataFrame:
-    """Every per-session CSV file with its bronze table, store-relative name and content hash."""
+def list_sources(sessions_dir: Path) -> pl.DataFrame:
+    """Every per-session CSV file: its bronze table, path, store-relative name, size and mtime."""
     tables = {source.file_name: source.table for source in SOURCES}
     root = Path(sessions_dir)
     rows = []
@@ -126,15 +127,42 @@ def discover_sources(sessions_dir: Path) -> pl.DataFrame:
                 continue
             for entry in os.scandir(session.path):
                 if entry.name in tables and entry.is_file():
-                    with open(entry.path, "rb") as handle:
-                        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+                    stat = entry.stat()
                     relative = f"{root.name}/{participant.name}/{session.name}/{entry.name}"
-                    rows.append((tables[entry.name], entry.path, relative, digest))
+                    rows.append((tables[entry.name], entry.path, relative, stat.st_size, stat.st_mtime_ns))
     return pl.DataFrame(
         rows,
-        schema={"table": pl.String, "path": pl.String, SOURCE_FILE: pl.String, SOURCE_HASH: pl.String},
+        schema={
+            "table": pl.String,
+            "path": pl.String,
+            SOURCE_FILE: pl.String,
+            "size": pl.Int64,
+            "mtime_ns": pl.Int64,
+        },
         orient="row",
     )
+
+
+def _sha256(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def new_sources(files: pl.DataFrame, manifest: pl.DataFrame | None) -> pl.DataFrame:
+    """The files whose content (path + sha256) bronze has not ingested, with their hash.
+
+    A file whose path, size and mtime match an ingested one is not even read: re-runs stay cheap.
+    """
+    if manifest is not None:
+        files = files.join(
+            manifest.select(SOURCE_FILE, "size", "mtime_ns"), on=[SOURCE_FILE, "size", "mtime_ns"], how="anti"
+        )
+    hashed = files.with_columns(pl.Series(SOURCE_HASH, [_sha256(p) for p in files["path"]], dtype=pl.String))
+    if manifest is not None:
+        hashed = hashed.join(
+            manifest.select(SOURCE_FILE, SOURCE_HASH), on=[SOURCE_FILE, SOURCE_HASH], how="anti"
+        )
+    return hashed
 
 
 def run_bronze(ctx: PipelineContext) -> LayerResult:
@@ -142,16 +170,14 @@ def run_bronze(ctx: PipelineContext) -> LayerResult:
 
     def work(result: LayerResult) -> None:
         catalog = ctx.catalog
-        files = discover_sources(ctx.sessions_dir)
-        ingested_at = _next_time(catalog, tuple(s.table for s in SOURCES), INGESTED_AT)
+        known = catalog.scan(BRONZE_SOURCES)
+        manifest = None if known is None else catalog.to_polars(known)
+        files = new_sources(list_sources(ctx.sessions_dir), manifest)
+        if files.is_empty():
+            return
+        ingested_at = _next_time(catalog, (BRONZE_SOURCES,), INGESTED_AT)
         for source in SOURCES:
             candidates = files.filter(pl.col("table") == source.table)
-            existing = catalog.scan(source.table)
-            if existing is not None:
-                seen = catalog.to_polars(
-                    nw.from_native(existing).select(SOURCE_FILE, SOURCE_HASH).unique().to_native()
-                )
-                candidates = candidates.join(seen, on=[SOURCE_FILE, SOURCE_HASH], how="anti")
             result.details[f"{source.file_name} files"] = candidates.height
             if candidates.is_empty():
                 continue
@@ -166,6 +192,12 @@ def run_bronze(ctx: PipelineContext) -> LayerResult:
             )
             result.rows_in += catalog.count(rows)
             _write(result, catalog, source.table, rows)
+        # Recorded last: a crash before this re-ingests the files, and silver keeps the latest copy.
+        ingested = files.select(
+            SOURCE_FILE, SOURCE_HASH, "size", "mtime_ns", "table", pl.lit(ingested_at).alias(INGESTED_AT)
+        )
+        catalog.write(BRONZE_SOURCES, catalog.frame(ingested))
+        result.details["files"] = ingested.height
 
     return _timed("bronze", work)
 

@@ -19,6 +19,7 @@ RULE = "rule"
 SECTION_KEY = ("participant_id", "test_section_id")
 KEYSTROKE_KEY = KEYSTROKES.key
 
+BRONZE_SOURCES = "bronze_sources"  # what bronze ingested: file, content hash, size, mtime
 BRONZE_KEYSTROKES = "bronze_keystrokes"
 BRONZE_SECTIONS = "bronze_sections"
 SILVER_KEYSTROKES = "silver_keystrokes"
@@ -47,6 +48,7 @@ SOURCES = (
 )
 
 PIPELINE_TABLES = (
+    BRONZE_SOURCES,
     BRONZE_KEYSTROKES,
     BRONZE_SECTIONS,
     SILVER_KEYSTROKES,
