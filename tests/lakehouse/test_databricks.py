@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from flowtype_core.errors import ConfigError, InvalidInput, LakehouseUnavailable
 from flowtype_core.lakehouse.databricks import (
@@ -25,7 +27,7 @@ HOSTILE = "=cmd()|' OR 1=1; --"
 
 
 @pytest.fixture
-def databricks(warehouse: DatabricksSqlServer, tmp_path: Path) -> DatabricksLakehouse:
+def databricks(warehouse: DatabricksSqlServer, tmp_path: Path) -> Iterator[DatabricksLakehouse]:
     backend = DatabricksLakehouse(databricks_settings(warehouse, tmp_path / "data"))
     backend.ensure_tables()
     yield backend
@@ -67,14 +69,10 @@ def test_a_bulk_batch_is_staged_in_the_volume_with_a_constant_number_of_statemen
         got = databricks.read_table("keystrokes").filter(
             pl.col("test_section_id").str.starts_with(f"bulk{size}_")
         )
-        assert_same_rows(got, keystrokes)
+        assert_frame_equal(ordered(got, KEYSTROKES.key), ordered(keystrokes, KEYSTROKES.key))
     assert counts[0] == counts[1]
     assert not list(warehouse.volumes_root.rglob("*.parquet"))  # staged files are removed
     assert not list(Path(databricks._staging_dir()).iterdir())  # and the local copies too
-
-
-def assert_same_rows(got: pl.DataFrame, expected: pl.DataFrame) -> None:
-    assert ordered(got, KEYSTROKES.key).equals(ordered(expected, KEYSTROKES.key))
 
 
 def test_rejected_ids_cost_no_statement(
