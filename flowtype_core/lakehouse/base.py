@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from flowtype_core.errors import InvalidInput
 from flowtype_core.ids import check_id
 from flowtype_core.schema import TABLES
 
@@ -74,6 +75,15 @@ def section_keys(frame: pl.DataFrame) -> list[tuple[str, str]]:
     """Distinct (participant_id, test_section_id) pairs, validated for use in predicates."""
     pairs = frame.select("participant_id", "test_section_id").unique().rows()
     return [(check_id(p, "participant_id"), check_id(s, "test_section_id")) for p, s in pairs]
+
+
+def batch_section_keys(sections: pl.DataFrame, keystrokes: pl.DataFrame) -> list[tuple[str, str]]:
+    """The validated sections of a replace batch; every keystroke must belong to one of them."""
+    pairs = section_keys(sections)
+    stray = set(keystrokes.select("participant_id", "test_section_id").unique().rows()) - set(pairs)
+    if stray:
+        raise InvalidInput(f"keystrokes of sections that are not in this batch: {sorted(stray)[:3]}")
+    return pairs
 
 
 def key_predicate(pairs: Iterable[tuple[str, ...]], columns: tuple[str, str]) -> str:

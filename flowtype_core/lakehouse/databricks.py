@@ -43,10 +43,10 @@ from databricks.sql import exc as dbsql_exc
 from thrift.transport.TTransport import TTransportException
 
 from flowtype_core.config import DatabricksSettings, Settings
-from flowtype_core.errors import ConfigError, FlowTypeError, InvalidInput, LakehouseUnavailable
+from flowtype_core.errors import ConfigError, FlowTypeError, LakehouseUnavailable
 from flowtype_core.fingerprint import CONTENT_COLUMNS, section_fingerprints
 from flowtype_core.ids import check_id
-from flowtype_core.lakehouse.base import Lakehouse, check_table, section_keys
+from flowtype_core.lakehouse.base import Lakehouse, batch_section_keys, check_table, section_keys
 from flowtype_core.redaction import redact, register_secret
 from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS, TABLES, TableSpec
 
@@ -220,12 +220,9 @@ class DatabricksLakehouse(Lakehouse):
             self._ready = True
 
     def replace_sections(self, sections: pl.DataFrame, keystrokes: pl.DataFrame) -> None:
-        keys = _key_frame(section_keys(sections), SECTIONS.key)
+        keys = _key_frame(batch_section_keys(sections, keystrokes), SECTIONS.key)
         if keys.is_empty():
             return
-        stray = keystrokes.select(SECTIONS.key).unique().join(keys, on=list(SECTIONS.key), how="anti")
-        if not stray.is_empty():
-            raise InvalidInput(f"keystrokes of sections that are not in this batch: {stray.rows()[:3]}")
         # Keystrokes first: a section row is only visible once its presses are in place.
         self._replace(
             [(_Rows(KEYSTROKES, keystrokes, PER_PRESS), True), (_Rows(SECTIONS, sections), True)],

@@ -20,7 +20,13 @@ from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from flowtype_core.config import Settings
-from flowtype_core.lakehouse.base import Lakehouse, check_table, key_predicate, section_keys
+from flowtype_core.lakehouse.base import (
+    Lakehouse,
+    batch_section_keys,
+    check_table,
+    key_predicate,
+    section_keys,
+)
 from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS, TABLES
 
 log = logging.getLogger(__name__)
@@ -89,7 +95,7 @@ class LocalDeltaLakehouse(Lakehouse):
             with_commit_retry(commit, what=f"replace rows in {table}")
 
     def replace_sections(self, sections: pl.DataFrame, keystrokes: pl.DataFrame) -> None:
-        pairs = section_keys(sections)
+        pairs = batch_section_keys(sections, keystrokes)
         if not pairs:
             return
         predicate = key_predicate(pairs, SECTION_KEY)

@@ -164,3 +164,11 @@ def test_fingerprints_agree_across_backends(open_backend: Callable[[str], Lakeho
         fingerprints.append(ordered(backend.section_fingerprints(), ("participant_id", "test_section_id")))
     assert_frame_equal(fingerprints[0], fingerprints[1])
     assert fingerprints[0]["rows"].to_list() == [9, 0, 4]
+
+
+def test_keystrokes_outside_the_batch_are_refused_before_any_write(lakehouse: Lakehouse) -> None:
+    sections, keystrokes = section("p1", "x1", 4)
+    _, other = section("p1", "x2", 3)
+    with pytest.raises(InvalidInput, match="not in this batch"):
+        lakehouse.replace_sections(sections, pl.concat([keystrokes, other]))
+    assert lakehouse.read_table("keystrokes").is_empty()
