@@ -18,92 +18,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 from deltalake import write_deltalake
 
 from flowtype_core import Workbench, open_workbench
 from flowtype_core.corpus import pick_sentences
 from flowtype_core.demo import TypistProfile, synthesize_batch
-from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS
-from flowtype_core.store.csv_store import _to_csv
 from flowtype_core.sync.service import SyncService
 from flowtype_core.sync.validate import IN_SYNC, SyncValidator
 from tests.support.databricks_sql_server import DatabricksSqlServer
-
-LETTERS = list("abcdefghijklmnopqrstuvwxyz ")
-
-
-def synthetic(sessions: int, sections: int, keys: int, seed: int = 7) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Keystrokes and section rows: `sessions` sessions over sessions/10 participants."""
-    rng = np.random.default_rng(seed)
-    rows = sessions * sections * keys
-    i = np.arange(rows)
-    session = i // (sections * keys)
-    section = (i // keys) % sections
-    participant = session % max(1, sessions // 10)
-    sentence = "".join(random.Random(seed).choices(LETTERS, k=keys))
-    press = 1_700_000_000_000 + i * 180 + rng.integers(0, 60, rows)
-    keystrokes = KEYSTROKES.conform(
-        pl.DataFrame(
-            {
-                "participant_id": pl.Series(participant).cast(pl.String).str.zfill(5).str.replace("^", "p"),
-                "session_id": pl.Series(session).cast(pl.String).str.zfill(6).str.replace("^", "s"),
-                "sentence": sentence,
-                "user_input": sentence,
-                "keystroke_id": i % keys,
-                "press_time": press,
-                "release_time": press + rng.integers(60, 140, rows),
-                "letter": np.array(LETTERS)[rng.integers(0, len(LETTERS), rows)],
-                "keycode": 65,
-                "created_at": datetime.now(UTC),
-            }
-        ).with_columns(
-            pl.format("{}_s{}", pl.col("session_id"), pl.Series(section).cast(pl.String).str.zfill(3)).alias(
-                "test_section_id"
-            )
-        )
-    )
-    now = datetime.now(UTC)
-    section_rows = SECTIONS.conform(
-        keystrokes.group_by("participant_id", "session_id", "test_section_id", maintain_order=True)
-        .agg(pl.first("sentence"), pl.first("user_input"), pl.len().cast(pl.Int64).alias("keystroke_count"))
-        .with_columns(
-            sentence_id=pl.lit("bench"),
-            started_at=pl.lit(now),
-            completed_at=pl.lit(now),
-            wpm=pl.lit(50.0),
-            error_rate=pl.lit(0.0),
-            kspc=pl.lit(1.0),
-            mean_iki_ms=pl.lit(180.0),
-        )
-    )
-    return keystrokes, section_rows
-
-
-def write_store(root: Path, keystrokes: pl.DataFrame, sections: pl.DataFrame) -> None:
-    """One folder per session (keystrokes, sections, session row) with the store's CSV serialiser."""
-    now = datetime.now(UTC)
-    sessions = SESSIONS.conform(
-        sections.group_by("participant_id", "session_id").agg(
-            pl.len().cast(pl.Int64).alias("sentence_count"),
-            pl.col("keystroke_count").sum().alias("total_keystrokes"),
-            pl.col("wpm").mean().alias("average_wpm"),
-            pl.col("error_rate").mean().alias("average_error_rate"),
-            pl.lit(now).alias("created_at"),
-            pl.lit(now).alias("ended_at"),
-            pl.lit("completed").alias("status"),
-        )
-    )
-    key = ["participant_id", "session_id"]
-    by_session = sections.partition_by(key, as_dict=True)
-    rows = sessions.partition_by(key, as_dict=True)
-    for (participant_id, session_id), presses in keystrokes.partition_by(key, as_dict=True).items():
-        folder = root / "sessions" / participant_id / session_id
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "keystrokes.csv").write_bytes(_to_csv(presses))
-        (folder / "sections.csv").write_bytes(_to_csv(by_session[participant_id, session_id]))
-        (folder / "session.csv").write_bytes(_to_csv(rows[participant_id, session_id]))
+from tests.sync.synthetic import synthetic, write_store
 
 
 def _wide(frame: pl.DataFrame) -> str:

@@ -22,6 +22,7 @@ from flowtype_core.demo import generate_demo
 from flowtype_core.errors import LakehouseUnavailable
 from flowtype_core.lakehouse import registry
 from flowtype_core.lakehouse.local_delta import LocalDeltaLakehouse
+from flowtype_core.schema import TABLES
 from flowtype_core.sync.service import SyncService
 from flowtype_core.sync.validate import IN_SYNC
 from tests.support.databricks_sql_server import DatabricksSqlServer
@@ -74,6 +75,10 @@ class LocalBackend:
 
     def append_rows(self, table: str, frame: pl.DataFrame) -> None:
         write_deltalake(self._table(table), frame.to_arrow(), mode="append")
+
+    def writes(self) -> list[str]:
+        """The table of every commit so far (Delta versions after the creating one)."""
+        return [t for t in TABLES for _ in range(DeltaTable(self._table(t)).version())]
 
     def force_errors(self, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
         """Lakehouses opened from now on fail every read and write with `message`."""
@@ -128,6 +133,11 @@ class DatabricksBackend:
         columns = ", ".join(frame.columns)
         markers = ", ".join(f":{c}" for c in frame.columns)
         self._sql(f"INSERT INTO main.flowtype.{table} ({columns}) VALUES ({markers})", frame.to_dicts())
+
+    def writes(self) -> list[str]:
+        """The first word of every statement that is not a read (MERGE, PUT, REMOVE, ...)."""
+        words = [sql.lstrip().split(None, 1)[0].upper() for sql, _ in self.server.statement_log]
+        return [w for w in words if w not in ("SELECT", "CREATE", "USE")]
 
     def force_errors(self, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
         """Every statement from now on fails with `message`."""
