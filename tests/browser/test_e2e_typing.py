@@ -271,6 +271,7 @@ def test_participant_session_lands_once_in_csv_and_delta(page: Page, served: tup
     csv_keys = pl.read_csv(session_dir / "keystrokes.csv", try_parse_dates=True)
     assert not csv_keys.select(KEY_COLUMNS).is_duplicated().any()
     assert sorted(csv_keys.get_column("test_section_id").unique()) == sorted(expected)
+    assert {"BKSP", "SHIFT"} <= set(csv_keys.get_column("letter"))  # the typos and a capital
     for section, (typed, sentence) in expected.items():
         check_presses(csv_keys.filter(pl.col("test_section_id") == section), typed, sentence)
     sections = pl.read_csv(session_dir / "sections.csv")
