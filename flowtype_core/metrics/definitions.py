@@ -24,6 +24,7 @@ SECTION_KEY = ("participant_id", "session_id", "test_section_id")
 SECTION_ID = ("participant_id", "test_section_id")
 PRESS_ORDER = ("press_time", "keystroke_id")
 BACKSPACE = "BKSP"
+TIMING_FEATURES = ("hold_ms", "iki_ms", "rollover")
 # Metrics averaged from sections to sessions and participants, and summarised over participants.
 SECTION_MEANS = ("wpm", "error_rate", "kspc", "iki_mean_ms", "iki_median_ms", "hold_mean_ms", "rollover")
 SUMMARY_METRICS = {
@@ -76,6 +77,17 @@ def _with_timing(ks: nw.LazyFrame[Any], *previous: str) -> nw.LazyFrame[Any]:
     )
 
 
+def _timing_of(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Per-press timing features: reused when the frame has them, computed otherwise.
+
+    Silver keystrokes carry them (SPEC §3.7, from `keystroke_features`); the windows that order
+    presses are most of the cost, so gold over silver rows does not pay for them twice.
+    """
+    if set(TIMING_FEATURES) <= set(ks.collect_schema().names()):
+        return ks
+    return _with_timing(ks)
+
+
 def _with_features(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     prev_letter = nw.col("_prev_letter")
     both_chars = (nw.col("letter").str.len_chars() == 1) & (prev_letter.str.len_chars() == 1)
@@ -104,13 +116,14 @@ def section_metrics(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     iki_mean_ms, iki_median_ms, hold_mean_ms, rollover (ratio), backspaces, duration_ms, and
     started_at / completed_at (first and last press time, epoch ms). A metric that is undefined for
     a section (wpm with fewer than 2 characters or no duration, ...) is null, so left out of means.
+    `ks` may be raw keystrokes or the output of `keystroke_features` (whose timing is then reused).
     """
     n = nw.col("keystroke_count")
     input_chars = nw.col("user_input").str.len_chars()
     duration = nw.col("duration_ms")
     longer = nw.max_horizontal(nw.col("sentence").str.len_chars(), input_chars)
     per_section = (
-        _with_timing(ks)
+        _timing_of(ks)
         .group_by(*SECTION_ID)
         .agg(
             nw.col("session_id").any_value(),

@@ -119,6 +119,16 @@ def test_row_order_and_extra_columns_do_not_change_results() -> None:
     assert section_metrics(shuffled).sort("test_section_id").equals(expected)
 
 
+def test_sections_from_keystroke_features_reuse_them() -> None:
+    features = keystroke_features(keystrokes())
+    expected = section_metrics(keystrokes()).sort("test_section_id")
+    assert section_metrics(features).sort("test_section_id").equals(expected)
+    # The features are taken as given, not recomputed: proof that the windows were skipped.
+    doubled = features.with_columns(pl.col("iki_ms") * 2)
+    t1 = section_metrics(doubled).filter(pl.col("test_section_id") == "t1").row(0, named=True)
+    assert t1["iki_mean_ms"] == pytest.approx(400.0)
+
+
 def test_native_frame_type_is_preserved() -> None:
     lazy = section_metrics(keystrokes().lazy())
     assert isinstance(lazy, pl.LazyFrame)
