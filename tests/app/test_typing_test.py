@@ -15,6 +15,7 @@ import polars as pl
 from streamlit.testing.v1 import AppTest
 
 from flowtype_core import open_workbench
+from flowtype_core.corpus import pick_sentences
 from flowtype_core.datasets.aalto import read_aalto
 from flowtype_core.ranker import (
     examples_from_keystrokes,
@@ -234,11 +235,11 @@ def test_the_typing_test_serves_model_picked_sentences_to_a_participant_with_his
     aalto = read_aalto(AALTO_DIR)  # a model trained with the ranker's own API on real typists
     train_from_frames(*examples_from_keystrokes(aalto.keystrokes), models_dir=models_dir_of(app_data))
     wb = open_workbench(data_dir=app_data)
-    corpus_picks = iter(recommend_sentences(wb, "pat", 8))  # pat's history: earlier sessions
+    history = iter(pick_sentences(8, seed=3))  # pat's earlier sessions
     for session in range(2):
         handle = wb.recorder.start_session("pat", consented_at=datetime.now(UTC))
         for index in range(4):
-            sentence = next(corpus_picks).sentence
+            sentence = next(history)
             batch = make_batch(sentence.text, handle.token, index, seed=10 * session + index)
             wb.recorder.submit_section(handle, index, sentence, batch)
         wb.recorder.end_session(handle)
