@@ -58,6 +58,9 @@ _TEXT_PATTERNS = {
     "shifted": _SHIFTED_CLASS,
 }
 TEXT_COLUMNS = ("chars", *_TEXT_PATTERNS)
+_FLOATS = ("wpm", "relative_slowness", "iki_sum_ms")
+_INTS = ("label", "iki_count", "presses", "corrected", *TEXT_COLUMNS)
+# Column names and types of both tables, whatever engine wrote them (readers conform to these).
 EXAMPLE_COLUMNS = (
     *SECTION_KEY,
     "sentence_id",
@@ -70,6 +73,14 @@ EXAMPLE_COLUMNS = (
     *TEXT_COLUMNS,
 )
 UNIT_COLUMNS = (*SECTION_KEY, "kind", "unit", "presses", "iki_sum_ms", "corrected")
+
+
+def _schema(columns: tuple[str, ...]) -> dict[str, pl.DataType]:
+    return {c: pl.Float64() if c in _FLOATS else pl.Int64() if c in _INTS else pl.String() for c in columns}
+
+
+EXAMPLE_SCHEMA = _schema(EXAMPLE_COLUMNS)
+UNIT_SCHEMA = _schema(UNIT_COLUMNS)
 UNIT_KINDS = ("key", "digraph")
 
 

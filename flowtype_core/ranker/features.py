@@ -12,8 +12,10 @@ Three sources, and only these (issue 6):
 
 A sentence's cost adds up, over its characters after the first (whose IKI no WPM counts), the
 digraph latency into each character (backing off to the key's), plus a Shift press and the key
-itself for characters typed with Shift. Everything here is polars: it runs on the driver after
-gold, in the app and in the Databricks training notebook alike.
+itself for characters typed with Shift. Everything here is polars and numpy on the driver after
+gold, in the app and in the Databricks training notebook alike. `FeatureBuilder` lays a set of
+sections out once as arrays (one row per section and unit of its sentence), so that the features
+against each cross-validation fold's population are a few vectorised passes, not a join each.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from flowtype_core.metrics.definitions import SECTION_KEY
@@ -100,17 +103,20 @@ def text_units(sentences: Iterable[str] | pl.Series) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class History:
-    """Per-participant sums that every split reuses: typing history and population contributions.
+    """Per-participant sums every split reuses: typing history and population contributions.
 
     `units`: (participant_id, uid, n, iki, err) over all of a participant's sections;
-    `speed`: (participant_id, p_iki_sum, p_iki_n); `sentences`: (participant_id, sentence,
-    slowness_sum, sections) over their labelled sections.
+    `own_units`: the same per section (with test_section_id); `speed`: (participant_id,
+    p_iki_sum, p_iki_n); `sentences`: (participant_id, sentence, slowness_sum, sections) over
+    labelled sections; `contributions`: (participant_id, uid, n, rel, err), a participant's share of
+    the population sums, latency relative to their own mean IKI.
     """
 
     units: pl.DataFrame
+    own_units: pl.DataFrame
     speed: pl.DataFrame
     sentences: pl.DataFrame
-    own_units: pl.DataFrame  # (participant_id, test_section_id, uid, n, iki, err)
+    contributions: pl.DataFrame
 
     @classmethod
     def from_gold(cls, examples: pl.DataFrame, units: pl.DataFrame) -> History:
@@ -135,19 +141,15 @@ class History:
                 pl.len().cast(pl.Float64).alias("sections"),
             )
         )
-        return cls(per_unit, speed, sentences, own)
-
-    def contributions(self) -> pl.DataFrame:
-        """Each participant's share of population unit sums: latency relative to their mean IKI."""
-        mean_iki = self.speed.select(
-            "participant_id",
-            pl.when(pl.col("p_iki_n") > 0).then(pl.col("p_iki_sum") / pl.col("p_iki_n")).alias("p_iki"),
+        mean_iki = speed.filter(pl.col("p_iki_n") > 0).select(
+            "participant_id", (pl.col("p_iki_sum") / pl.col("p_iki_n")).alias("p_iki")
         )
-        return (
-            self.units.join(mean_iki, on="participant_id")
+        contributions = (
+            per_unit.join(mean_iki, on="participant_id")
             .filter(pl.col("p_iki") > 0)
             .select("participant_id", "uid", "n", (pl.col("iki") / pl.col("p_iki")).alias("rel"), "err")
         )
+        return cls(per_unit, own, speed, sentences, contributions)
 
 
 @dataclass(frozen=True)
@@ -156,25 +158,6 @@ class Population:
 
     units: pl.DataFrame
     sentences: pl.DataFrame  # (sentence, slowness_sum, sections)
-
-    @classmethod
-    def learn(cls, history: History, participants: Iterable[str]) -> Population:
-        """Sum the contributions of `participants` (the training typists)."""
-        ids = pl.Series("participant_id", sorted(set(participants)), dtype=pl.String)
-        units = (
-            history.contributions()
-            .filter(pl.col("participant_id").is_in(ids.implode()))
-            .group_by("uid")
-            .agg(pl.col("n", "rel", "err").sum())
-            .sort("uid")
-        )
-        sentences = (
-            history.sentences.filter(pl.col("participant_id").is_in(ids.implode()))
-            .group_by("sentence")
-            .agg(pl.col("slowness_sum", "sections").sum())
-            .sort("sentence")
-        )
-        return cls(units, sentences)
 
     def global_rates(self) -> tuple[float, float]:
         """Mean relative latency and correction rate over all keys: the priors of rare keys."""
@@ -185,154 +168,297 @@ class Population:
         return float(keys.get_column("rel").sum()) / n, float(keys.get_column("err").sum()) / n
 
 
-def _shrunk(total: str, count: str, prior: pl.Expr | float, strength: float) -> pl.Expr:
-    return (pl.col(total) + strength * prior) / (pl.col(count) + strength)
+def _vocabulary(*values: pl.Series) -> pl.Series:
+    """The sorted distinct values: a value's position is its integer code."""
+    return pl.concat([v.cast(pl.String) for v in values]).drop_nulls().unique().sort()
 
 
-def unit_rows(
-    targets: pl.DataFrame,
-    history: History,
-    population: Population,
-    *,
-    leave_participant_out: Iterable[str] = (),
-) -> pl.LazyFrame:
-    """Per target section and unit of its sentence: population and typist latency and error rate.
+def _code(column: str, vocabulary: pl.Series, alias: str) -> pl.Expr:
+    """Integer codes by casting to an Enum of `vocabulary` (a hash lookup, no join)."""
+    return pl.col(column).cast(pl.Enum(vocabulary), strict=False).to_physical().cast(pl.Int64).alias(alias)
 
-    `targets` has participant_id, test_section_id, sentence (and the section's own iki_sum_ms /
-    iki_count, subtracted from the typist's speed). A target's own keystrokes never count: its own
-    unit sums are subtracted from the typist's totals (a new sentence simply has none).
-    Participants in `leave_participant_out` have their contribution taken out of the population.
+
+def _floats(frame: pl.DataFrame, *columns: str) -> dict[str, np.ndarray]:
+    filled = frame.select(pl.col(c).cast(pl.Float64).fill_null(0.0) for c in columns)
+    return {c: filled.get_column(c).to_numpy() for c in columns}
+
+
+def _coded(
+    frame: pl.DataFrame, codes: dict[str, tuple[str, pl.Series]], values: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """Integer codes (-1 for null or unknown) and float values of `frame` as numpy arrays."""
+    selected = frame.select(
+        *(_code(column, vocabulary, name).fill_null(-1) for name, (column, vocabulary) in codes.items()),
+        *(pl.col(c).cast(pl.Float64).fill_null(0.0) for c in values),
+    )
+    return {c: selected.get_column(c).to_numpy() for c in selected.columns}
+
+
+class _Index:
+    """Rows by a unique int64 key, for vectorised lookups (a join by binary search, no hashing)."""
+
+    def __init__(self, keys: np.ndarray, values: dict[str, np.ndarray]) -> None:
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.values = {name: column[order] for name, column in values.items()}
+
+    def find(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each query key's position and whether it is present."""
+        if not len(self.keys):
+            return np.zeros(len(query), dtype=np.int64), np.zeros(len(query), dtype=bool)
+        position = np.minimum(np.searchsorted(self.keys, query), len(self.keys) - 1)
+        return position, self.keys[position] == query
+
+    def take(self, query: np.ndarray, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """The columns at each query key, zero where the key is absent."""
+        if not len(self.keys):
+            return {c: np.zeros(len(query)) for c in columns}
+        position, found = self.find(query)
+        return {c: np.where(found, self.values[c][position], 0.0) for c in columns}
+
+
+def _aligned(vocabulary: pl.Series, table: pl.DataFrame, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """`table`'s columns as arrays indexed by the code of its first column (zero where absent)."""
+    key = table.columns[0]
+    frame = pl.DataFrame({key: vocabulary}).join(table, on=key, how="left", maintain_order="left")
+    return _floats(frame, *columns)
+
+
+class FeatureBuilder:
+    """The features of fixed target sections against any population, leave-one-section-out.
+
+    `targets` has participant_id, test_section_id, sentence, the section's own iki_sum_ms /
+    iki_count (zero for a sentence not typed yet) and the text counts; `history` holds the typing
+    of the targets' participants (and of everyone else in the population).
     """
-    g_lat, g_err = population.global_rates()
-    lopo = pl.Series("participant_id", sorted(set(leave_participant_out)), dtype=pl.String)
-    contrib = history.contributions().lazy().filter(pl.col("participant_id").is_in(lopo.implode()))
-    rows = (
-        targets.lazy()
-        .select("participant_id", "test_section_id", "sentence")
-        .join(text_units(targets.get_column("sentence")).lazy(), on="sentence")
-    )
-    sums = ("n", "rel", "err")
-    # Population sums of the unit itself and of its back-off key, minus the typist's own share.
-    for prefix, column in (("", "uid"), ("k_", "prior_uid")):
-        pop = population.units.lazy().select(
-            pl.col("uid").alias(column), *(pl.col(c).alias(f"_p{c}") for c in sums)
+
+    def __init__(self, targets: pl.DataFrame, history: History) -> None:
+        self.targets = targets
+        text = text_units(targets.get_column("sentence"))
+        self.uids = _vocabulary(text["uid"], text["prior_uid"], history.units["uid"])
+        self.people = _vocabulary(
+            targets["participant_id"], history.units["participant_id"], history.sentences["participant_id"]
         )
-        mine = contrib.select(
-            "participant_id", pl.col("uid").alias(column), *(pl.col(c).alias(f"_o{c}") for c in sums)
+        self.sentences = _vocabulary(targets["sentence"], history.sentences["sentence"])
+        sections = _vocabulary(targets["test_section_id"])
+        units, sentence_count = self.uids.len(), self.sentences.len()
+        mine = _coded(
+            targets,
+            {
+                "_p": ("participant_id", self.people),
+                "_s": ("sentence", self.sentences),
+                "_x": ("test_section_id", sections),
+            },
+            ("iki_sum_ms", "iki_count"),
         )
-        rows = (
-            rows.join(pop, on=column, how="left")
-            .join(mine, on=["participant_id", column], how="left")
+        self._target_person, self._target_sentence = mine["_p"], mine["_s"]
+        count = len(mine["_p"])
+        # One row per target and unit of its sentence, ordered by (target, unit).
+        text_rows = _coded(
+            text.sort("sentence", "uid"),
+            {"_s": ("sentence", self.sentences), "_u": ("uid", self.uids), "_k": ("prior_uid", self.uids)},
+            ("t",),
+        )
+        per_sentence = np.bincount(text_rows["_s"], minlength=sentence_count)
+        first = np.cumsum(per_sentence) - per_sentence
+        sizes = per_sentence[mine["_s"]]
+        r = np.repeat(np.arange(count), sizes)
+        source = np.repeat(first[mine["_s"]] - (np.cumsum(sizes) - sizes), sizes) + np.arange(len(r))
+        u, k = text_rows["_u"][source], text_rows["_k"][source]
+        p = mine["_p"][r]
+        self._rows = {"_r": r, "_p": p, "_u": u, "_k": k, "t": text_rows["t"][source]}
+        # Population shares of the row's unit and of its back-off key, to leave a participant out.
+        contributions = _coded(
+            history.contributions,
+            {"_p": ("participant_id", self.people), "_u": ("uid", self.uids)},
+            ("n", "rel", "err"),
+        )
+        self._contrib = contributions
+        shares = _Index(contributions["_p"] * units + contributions["_u"], contributions)
+        for prefix, unit in (("cu", u), ("ck", k)):
+            found = shares.take(p * units + unit, ("n", "rel", "err"))
+            self._rows |= {f"{prefix}_{c}": np.where(unit >= 0, v, 0.0) for c, v in found.items()}
+        # The typist's other sections: totals minus this section's own sums, in their LOSO mean IKI.
+        typist = _coded(
+            history.units,
+            {"_p": ("participant_id", self.people), "_u": ("uid", self.uids)},
+            ("n", "iki", "err"),
+        )
+        totals = _Index(typist["_p"] * units + typist["_u"], typist).take(p * units + u, ("n", "iki", "err"))
+        own = _coded(
+            history.own_units,
+            {
+                "_p": ("participant_id", self.people),
+                "_x": ("test_section_id", sections),
+                "_u": ("uid", self.uids),
+            },
+            ("n", "iki", "err"),
+        )
+        target_of = _Index(
+            mine["_p"] * sections.len() + mine["_x"], {"r": np.arange(count, dtype=np.float64)}
+        )
+        own_key = own["_p"] * sections.len() + own["_x"]
+        own_target, is_target = target_of.find(own_key)
+        keep = is_target & (own["_x"] >= 0)
+        own_index = _Index(
+            target_of.values["r"][own_target[keep]].astype(np.int64) * units + own["_u"][keep],
+            {c: own[c][keep] for c in ("n", "iki", "err")},
+        )
+        ours = own_index.take(r * units + u, ("n", "iki", "err"))
+        speed = _coded(history.speed, {"_p": ("participant_id", self.people)}, ("p_iki_sum", "p_iki_n"))
+        typist_speed = _Index(speed["_p"], speed).take(mine["_p"], ("p_iki_sum", "p_iki_n"))
+        other_iki_n = typist_speed["p_iki_n"] - mine["iki_count"]
+        typist_iki = np.where(
+            other_iki_n > 0, typist_speed["p_iki_sum"] - mine["iki_sum_ms"], 0.0
+        ) / np.maximum(other_iki_n, 1.0)
+        other_n = totals["n"] - ours["n"]
+        row_iki = typist_iki[r]
+        known = (row_iki > 0) & (other_n > 0)
+        self._rows["tp_n"] = np.where(known, other_n, 0.0)
+        self._rows["tp_rel"] = np.where(
+            known, (totals["iki"] - ours["iki"]) / np.where(known, row_iki, 1.0), 0.0
+        )
+        self._rows["tp_err"] = np.where(known, totals["err"] - ours["err"], 0.0)
+        # Sentences: population sums by sentence, and each target typist's own share of them.
+        sentence_rows = _coded(
+            history.sentences,
+            {"_p": ("participant_id", self.people), "_s": ("sentence", self.sentences)},
+            ("slowness_sum", "sections"),
+        )
+        self._sentence_contrib = sentence_rows
+        self._own_sentence = _Index(
+            sentence_rows["_p"] * sentence_count + sentence_rows["_s"], sentence_rows
+        ).take(mine["_p"] * sentence_count + mine["_s"], ("slowness_sum", "sections"))
+
+    def _mask(self, participants: Iterable[str]) -> np.ndarray:
+        chosen = pl.Series("participant_id", sorted(set(participants)), dtype=pl.String)
+        return self.people.is_in(chosen.implode()).to_numpy()
+
+    def learn(self, participants: Iterable[str]) -> Population:
+        """Population statistics from these participants' contributions (the training typists)."""
+        weight = self._mask(participants).astype(np.float64)
+        c, sizes = self._contrib, self.uids.len()
+        w = weight[c["_p"]]
+        units = pl.DataFrame(
+            {
+                "uid": self.uids,
+                **{k: np.bincount(c["_u"], weights=c[k] * w, minlength=sizes) for k in ("n", "rel", "err")},
+            }
+        ).filter(pl.col("n") > 0)
+        s = self._sentence_contrib
+        ws = weight[s["_p"]]
+        sentences = pl.DataFrame(
+            {
+                "sentence": self.sentences,
+                **{
+                    k: np.bincount(s["_s"], weights=s[k] * ws, minlength=self.sentences.len())
+                    for k in ("slowness_sum", "sections")
+                },
+            }
+        ).filter(pl.col("sections") > 0)
+        return Population(units, sentences)
+
+    def _unit_arrays(self, population: Population, left_out: np.ndarray) -> dict[str, np.ndarray]:
+        """Per row: population and typist latency and correction rate of the row's unit.
+
+        `left_out` (per person code) marks participants whose own contribution is in `population`
+        and is taken out of their rows.
+        """
+        g_lat, g_err = population.global_rates()
+        pop = _aligned(self.uids, population.units, ("n", "rel", "err"))
+        r = self._rows
+        left_out = left_out.astype(np.float64)[r["_p"]]
+        n, rel, err = (pop[k][r["_u"]] - left_out * r[f"cu_{k}"] for k in ("n", "rel", "err"))
+        has_prior = r["_k"] >= 0
+        prior = np.where(has_prior, r["_k"], 0)
+        k_n, k_rel, k_err = (pop[k][prior] - left_out * r[f"ck_{k}"] for k in ("n", "rel", "err"))
+        key_lat = (k_rel + PRIOR_KEY * g_lat) / (k_n + PRIOR_KEY)
+        key_err = (k_err + PRIOR_KEY * g_err) / (k_n + PRIOR_KEY)
+        lat = np.where(
+            has_prior,
+            (rel + PRIOR_DIGRAPH * key_lat) / (n + PRIOR_DIGRAPH),
+            (rel + PRIOR_KEY * g_lat) / (n + PRIOR_KEY),
+        )
+        err_rate = np.where(
+            has_prior,
+            (err + PRIOR_DIGRAPH * key_err) / (n + PRIOR_DIGRAPH),
+            (err + PRIOR_KEY * g_err) / (n + PRIOR_KEY),
+        )
+        return {
+            "lat": lat,
+            "err_rate": err_rate,
+            "pop_presses": n,
+            "typist_lat": (r["tp_rel"] + PRIOR_TYPIST * lat) / (r["tp_n"] + PRIOR_TYPIST),
+            "typist_err_rate": (r["tp_err"] + PRIOR_TYPIST * err_rate) / (r["tp_n"] + PRIOR_TYPIST),
+            "typist_presses": r["tp_n"],
+        }
+
+    def features(self, population: Population, *, leave_participant_out: Iterable[str] = ()) -> pl.DataFrame:
+        """The targets (in their order) with every column of `FEATURES`."""
+        left_out = self._mask(leave_participant_out)
+        units = self._unit_arrays(population, left_out)
+        r, t = self._rows["_r"], self._rows["t"]
+        count = self.targets.height
+
+        def total(values: np.ndarray) -> np.ndarray:
+            return np.bincount(r, weights=t * values, minlength=count)
+
+        highest = np.full(count, np.nan)
+        if len(r):
+            present, starts = np.unique(r, return_index=True)  # rows are sorted by target
+            highest[present] = np.maximum.reduceat(units["lat"], starts)
+        aligned = _aligned(self.sentences, population.sentences, ("slowness_sum", "sections"))
+        mine = left_out.astype(np.float64)[self._target_person]
+        slowness = aligned["slowness_sum"][self._target_sentence] - mine * self._own_sentence["slowness_sum"]
+        sections = aligned["sections"][self._target_sentence] - mine * self._own_sentence["sections"]
+        computed = pl.DataFrame(
+            {
+                "_pop_time": total(units["lat"]),
+                "_pop_errors": total(units["err_rate"]),
+                "_typist_time": total(units["typist_lat"]),
+                "_typist_errors": total(units["typist_err_rate"]),
+                "_rare": total((units["pop_presses"] < RARE_PRESSES).astype(np.float64)),
+                "pop_max_latency": highest,
+                "sentence_difficulty": (slowness + PRIOR_SENTENCE) / (sections + PRIOR_SENTENCE),
+            }
+        )
+        positions = pl.max_horizontal(pl.col("chars") - 1, pl.lit(1)).cast(pl.Float64)
+        return (
+            pl.concat([self.targets, computed], how="horizontal")
             .with_columns(
-                *(
-                    (pl.col(f"_p{c}").fill_null(0.0) - pl.col(f"_o{c}").fill_null(0.0)).alias(prefix + c)
-                    for c in sums
-                )
+                (pl.col("chars") / (pl.col("spaces") + 1)).alias("word_length"),
+                (
+                    (pl.col("capitals") + pl.col("digits") + pl.col("punctuation"))
+                    / pl.max_horizontal("chars", 1)
+                ).alias("special_rate"),
+                (pl.col("_pop_time") / positions).alias("pop_speed"),
+                (pl.col("_pop_errors") / positions).alias("pop_error_rate"),
+                (pl.col("_typist_time") / positions).alias("typist_speed"),
+                (pl.col("_typist_errors") / positions).alias("typist_error_rate"),
+                (pl.col("_rare") / positions).alias("rare_digraphs"),
             )
-            .drop(*(f"_p{c}" for c in sums), *(f"_o{c}" for c in sums))
+            .with_columns(
+                (pl.col("pop_speed") + CORRECTION_COST * pl.col("pop_error_rate")).alias("pop_cost"),
+                (pl.col("typist_speed") + CORRECTION_COST * pl.col("typist_error_rate")).alias("typist_cost"),
+                (pl.col("typist_speed") - pl.col("pop_speed")).alias("typist_vs_population"),
+            )
+            .drop("_pop_time", "_pop_errors", "_typist_time", "_typist_errors", "_rare")
+            # Rounded so that no last-bit difference can move a tree split: same data, same model.
+            .with_columns(pl.col(FEATURES).cast(pl.Float64).round(9))
         )
-    key_lat = _shrunk("k_rel", "k_n", g_lat, PRIOR_KEY)
-    key_err = _shrunk("k_err", "k_n", g_err, PRIOR_KEY)
-    is_key = pl.col("prior_uid").is_null()
-    rows = rows.with_columns(
-        pl.when(is_key)
-        .then(_shrunk("rel", "n", g_lat, PRIOR_KEY))
-        .otherwise(_shrunk("rel", "n", key_lat, PRIOR_DIGRAPH))
-        .alias("lat"),
-        pl.when(is_key)
-        .then(_shrunk("err", "n", g_err, PRIOR_KEY))
-        .otherwise(_shrunk("err", "n", key_err, PRIOR_DIGRAPH))
-        .alias("err_rate"),
-        pl.col("n").alias("pop_presses"),
-    )
-    # The typist's other sections: their totals minus this section's own sums.
-    typist_iki = (
-        targets.lazy()
-        .select("participant_id", "test_section_id", "iki_sum_ms", "iki_count")
-        .join(history.speed.lazy(), on="participant_id", how="left")
-        .select(
-            "participant_id",
-            "test_section_id",
-            (
-                (pl.col("p_iki_sum").fill_null(0.0) - pl.col("iki_sum_ms"))
-                / (pl.col("p_iki_n").fill_null(0.0) - pl.col("iki_count"))
-            ).alias("typist_iki"),
-        )
-    )
-    totals = history.units.lazy().select(
-        "participant_id", "uid", *(pl.col(c).alias(f"_t{c}") for c in ("n", "iki", "err"))
-    )
-    own = history.own_units.lazy().select(
-        "participant_id", "test_section_id", "uid", *(pl.col(c).alias(f"_o{c}") for c in ("n", "iki", "err"))
-    )
-    other = {
-        c: pl.col(f"_t{c}").fill_null(0.0) - pl.col(f"_o{c}").fill_null(0.0) for c in ("n", "iki", "err")
-    }
-    known = (pl.col("typist_iki") > 0) & (other["n"] > 0)
-    return (
-        rows.join(totals, on=["participant_id", "uid"], how="left")
-        .join(own, on=["participant_id", "test_section_id", "uid"], how="left")
-        .join(typist_iki, on=["participant_id", "test_section_id"], how="left")
-        .with_columns(
-            pl.when(known).then(other["n"]).otherwise(0.0).alias("typist_presses"),
-            pl.when(known).then(other["iki"] / pl.col("typist_iki")).otherwise(0.0).alias("_trel"),
-            pl.when(known).then(other["err"]).otherwise(0.0).alias("_terr"),
-        )
-        .with_columns(
-            _shrunk("_trel", "typist_presses", pl.col("lat"), PRIOR_TYPIST).alias("typist_lat"),
-            _shrunk("_terr", "typist_presses", pl.col("err_rate"), PRIOR_TYPIST).alias("typist_err_rate"),
-        )
-        .select(
-            "participant_id",
-            "test_section_id",
-            "sentence",
-            "uid",
-            "t",
-            "lat",
-            "err_rate",
-            "pop_presses",
-            "typist_lat",
-            "typist_err_rate",
-            "typist_presses",
-        )
-    )
 
-
-def _sentence_difficulty(
-    targets: pl.DataFrame, history: History, population: Population, leave_participant_out: pl.Series
-) -> pl.LazyFrame:
-    own = history.sentences.lazy().filter(pl.col("participant_id").is_in(leave_participant_out.implode()))
-    return (
-        targets.lazy()
-        .select("participant_id", "test_section_id", "sentence")
-        .join(population.sentences.lazy(), on="sentence", how="left")
-        .join(
-            own.rename({"slowness_sum": "o_s", "sections": "o_n"}),
-            on=["participant_id", "sentence"],
-            how="left",
+    def unit_rows(self, population: Population) -> pl.DataFrame:
+        """Per target and unit of its sentence: population vs typist latency and corrections."""
+        units = self._unit_arrays(population, self._mask(()))
+        section = self.targets.get_column("test_section_id").gather(self._rows["_r"])
+        return pl.DataFrame(
+            {
+                "test_section_id": section,
+                "uid": self.uids.gather(self._rows["_u"]),
+                "t": self._rows["t"],
+                **units,
+            }
         )
-        .select(
-            "participant_id",
-            "test_section_id",
-            (
-                (pl.col("slowness_sum").fill_null(0.0) - pl.col("o_s").fill_null(0.0) + PRIOR_SENTENCE)
-                / (pl.col("sections").fill_null(0.0) - pl.col("o_n").fill_null(0.0) + PRIOR_SENTENCE)
-            ).alias("sentence_difficulty"),
-        )
-    )
-
-
-def aggregate(rows: pl.LazyFrame) -> pl.LazyFrame:
-    """Per target: expected relative time and corrections per character, population and typist."""
-    key = ["participant_id", "test_section_id"]
-    return rows.group_by(key).agg(
-        (pl.col("t") * pl.col("lat")).sum().alias("_pop_time"),
-        (pl.col("t") * pl.col("err_rate")).sum().alias("_pop_errors"),
-        (pl.col("t") * pl.col("typist_lat")).sum().alias("_typist_time"),
-        (pl.col("t") * pl.col("typist_err_rate")).sum().alias("_typist_errors"),
-        pl.col("lat").max().alias("pop_max_latency"),
-        (pl.col("t") * (pl.col("pop_presses") < RARE_PRESSES).cast(pl.Float64)).sum().alias("_rare"),
-    )
 
 
 def section_features(
@@ -342,44 +468,10 @@ def section_features(
     *,
     leave_participant_out: Iterable[str] = (),
 ) -> pl.DataFrame:
-    """`targets` (with text counts) plus every column of `FEATURES`, in target order."""
-    lopo = pl.Series("participant_id", sorted(set(leave_participant_out)), dtype=pl.String)
-    key = ["participant_id", "test_section_id"]
-    per_target = aggregate(unit_rows(targets, history, population, leave_participant_out=lopo))
-    positions = pl.max_horizontal(pl.col("chars") - 1, pl.lit(1)).cast(pl.Float64)
-    out = (
-        targets.lazy()
-        .join(per_target, on=key, how="left", maintain_order="left")
-        .join(
-            _sentence_difficulty(targets, history, population, lopo),
-            on=key,
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(
-            (pl.col("chars") / (pl.col("spaces") + 1)).alias("word_length"),
-            (
-                (pl.col("capitals") + pl.col("digits") + pl.col("punctuation"))
-                / pl.max_horizontal("chars", 1)
-            ).alias("special_rate"),
-            (pl.col("_pop_time") / positions).alias("pop_speed"),
-            (pl.col("_pop_errors") / positions).alias("pop_error_rate"),
-            (pl.col("_typist_time") / positions).alias("typist_speed"),
-            (pl.col("_typist_errors") / positions).alias("typist_error_rate"),
-            (pl.col("_rare") / positions).alias("rare_digraphs"),
-        )
-        .with_columns(
-            (pl.col("pop_speed") + CORRECTION_COST * pl.col("pop_error_rate")).alias("pop_cost"),
-            (pl.col("typist_speed") + CORRECTION_COST * pl.col("typist_error_rate")).alias("typist_cost"),
-            (pl.col("typist_speed") - pl.col("pop_speed")).alias("typist_vs_population"),
-        )
-        .drop("_pop_time", "_pop_errors", "_typist_time", "_typist_errors", "_rare")
-        # Rounded so that sums taken in another order cannot move a tree split: same data, same model.
-        .with_columns(pl.col(FEATURES).cast(pl.Float64).round(9))
-    )
-    return out.collect()
+    """`targets` plus every column of `FEATURES`, in target order (see `FeatureBuilder`)."""
+    return FeatureBuilder(targets, history).features(population, leave_participant_out=leave_participant_out)
 
 
 def targets_for(examples: pl.DataFrame) -> pl.DataFrame:
-    """The columns `section_features` needs from gold examples."""
+    """The columns `FeatureBuilder` needs from gold examples."""
     return examples.select(*SECTION_KEY, "sentence", "iki_sum_ms", "iki_count", *TEXT_COLUMNS)

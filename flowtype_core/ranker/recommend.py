@@ -19,7 +19,7 @@ from flowtype_core.corpus import Sentence, load_corpus
 from flowtype_core.errors import InvalidInput
 from flowtype_core.ids import check_id
 from flowtype_core.ranker.examples import examples_from_keystrokes, sentence_features
-from flowtype_core.ranker.features import CORRECTION_COST, PRIOR_TYPIST, History, unit_rows
+from flowtype_core.ranker.features import CORRECTION_COST, PRIOR_TYPIST, FeatureBuilder, History
 from flowtype_core.ranker.model import ModelRegistry, RankerModel
 from flowtype_core.ranker.train import models_dir_of
 from flowtype_core.schema import KEYSTROKES
@@ -96,7 +96,7 @@ def _model_picks(
 ) -> list[Recommendation]:
     candidates = _candidates(participant_id, pool)
     scored = model.score(candidates, history)
-    targets = _targets(unit_rows(candidates, history, model.population).collect()) if has_history else {}
+    targets = _targets(FeatureBuilder(candidates, history).unit_rows(model.population)) if has_history else {}
     by_id = {CANDIDATE_PREFIX + s.id: s for s in pool}
     picks = []
     for row in scored.select("test_section_id", "score").iter_rows():

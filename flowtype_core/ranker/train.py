@@ -14,6 +14,7 @@ Everything is seeded and single-sourced, so the same data gives the same metrics
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,13 +28,13 @@ from flowtype_core.errors import FlowTypeError
 from flowtype_core.metrics.definitions import SECTION_KEY
 from flowtype_core.ranker.evaluation import best_heuristic, evaluate
 from flowtype_core.ranker.examples import (
-    EXAMPLE_COLUMNS,
+    EXAMPLE_SCHEMA,
     EXAMPLES_TABLE,
-    UNIT_COLUMNS,
+    UNIT_SCHEMA,
     UNITS_TABLE,
     examples_from_keystrokes,
 )
-from flowtype_core.ranker.features import FEATURES, History, Population, section_features, targets_for
+from flowtype_core.ranker.features import FEATURES, FeatureBuilder, History, Population, targets_for
 from flowtype_core.ranker.model import ModelRecord, ModelRegistry, RankerModel
 from flowtype_core.workbench import Workbench
 
@@ -42,7 +43,7 @@ ShouldCancel = Callable[[], bool]
 
 LGBM_PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
-    "learning_rate": 0.03,
+    "learning_rate": 0.06,
     "num_leaves": 3,
     "min_data_in_leaf": 50,
     "bagging_fraction": 0.8,
@@ -54,7 +55,7 @@ LGBM_PARAMS: dict[str, Any] = {
     "num_threads": 1,
     "verbose": -1,
 }
-ROUNDS = 200
+ROUNDS = 100
 
 
 class TrainingCancelled(FlowTypeError):
@@ -68,6 +69,7 @@ class TrainConfig:
     folds: int = 5
     seed: int = 7
     min_sections: int = 5
+    eval_participants: int = 1000
     rounds: int = ROUNDS
     lgbm: dict[str, Any] = field(default_factory=lambda: dict(LGBM_PARAMS))
 
@@ -76,6 +78,7 @@ class TrainConfig:
             "folds": self.folds,
             "seed": self.seed,
             "min_sections": self.min_sections,
+            "eval_participants": self.eval_participants,
             "rounds": self.rounds,
             "lightgbm": self.lgbm,
             "features": list(FEATURES),
@@ -93,20 +96,21 @@ class TrainingData:
     @classmethod
     def of(cls, examples: pl.DataFrame, units: pl.DataFrame, source: str) -> TrainingData:
         return cls(
-            examples.select(EXAMPLE_COLUMNS).sort(SECTION_KEY),
-            units.select(UNIT_COLUMNS).sort(*SECTION_KEY, "kind", "unit"),
+            examples.select(pl.col(c).cast(t) for c, t in EXAMPLE_SCHEMA.items()).sort(SECTION_KEY),
+            # Unit sums are whole numbers, so their order never changes a total: no need to sort them.
+            units.select(pl.col(c).cast(t) for c, t in UNIT_SCHEMA.items()),
             source,
         )
 
     def fingerprint(self) -> str:
-        """sha256 of the examples and of per-section unit totals: equal data, equal fingerprint."""
-        per_section = (
-            self.units.group_by(SECTION_KEY)
-            .agg(pl.len().alias("units"), pl.col("presses", "iki_sum_ms", "corrected").sum())
-            .sort(SECTION_KEY)
-        )
+        """sha256 of the examples and an order-free hash of the unit rows: equal data, equal fingerprint.
+
+        The unit rows are hashed row by row and summed (millions of rows, no sort); the row hash is
+        polars', stable for a given polars version, so an upgrade at worst retrains once.
+        """
+        row_hashes = self.units.hash_rows(seed=0).cast(pl.Decimal(38, 0))
         digest = hashlib.sha256(self.examples.write_csv().encode("utf-8"))
-        digest.update(per_section.write_csv().encode("utf-8"))
+        digest.update(f"{self.units.height}:{row_hashes.sum()}".encode())
         return digest.hexdigest()
 
 
@@ -184,42 +188,68 @@ def fit_booster(
     return lgb.train(config.lgbm, dataset, num_boost_round=config.rounds, callbacks=callbacks or [])
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What every fold and the final fit share: ranked sections laid out once for features."""
+
+    labelled: pl.DataFrame
+    builder: FeatureBuilder
+    everyone: list[str]
+    ranked: list[str]
+
+    @classmethod
+    def of(cls, data: TrainingData, config: TrainConfig) -> _Prepared:
+        labelled = _labelled(data.examples, config.min_sections)
+        ranked = labelled.get_column("participant_id").unique().sort().to_list()
+        if len(ranked) < 2:
+            raise FlowTypeError(
+                f"the ranker needs at least 2 typists with {config.min_sections} or more typed sentences; "
+                f"found {len(ranked)}"
+            )
+        history = History.from_gold(data.examples, data.units)
+        everyone = data.examples.get_column("participant_id").unique().sort().to_list()
+        return cls(labelled, FeatureBuilder(targets_for(labelled), history), everyone, ranked)
+
+    def featured(self, population: Population, training: list[str]) -> pl.DataFrame:
+        """Labelled sections (sorted, so grouped by participant) with features and label."""
+        featured = self.builder.features(population, leave_participant_out=training)
+        return featured.with_columns(self.labelled.get_column("label"))
+
+
 def cross_validate(
-    data: TrainingData, config: TrainConfig, report: _Reporter, *, start: float = 0.0, span: float = 1.0
+    prepared: _Prepared, config: TrainConfig, report: _Reporter, *, start: float = 0.0, span: float = 1.0
 ) -> tuple[dict[str, Any], pl.DataFrame]:
-    """Held-out metrics over grouped folds, and the held-out rows with their `model_score`."""
-    history = History.from_gold(data.examples, data.units)
-    labelled = _labelled(data.examples, config.min_sections)
-    ranked = labelled.get_column("participant_id").unique().sort().to_list()
-    if len(ranked) < 2:
-        raise FlowTypeError(
-            f"the ranker needs at least 2 typists with {config.min_sections} or more typed sentences; "
-            f"found {len(ranked)}"
-        )
+    """Held-out metrics over grouped folds, and the held-out rows with their `model_score`.
+
+    With many typists, only as many folds are evaluated as it takes to hold out
+    `config.eval_participants` of them: beyond that the figure is stable and folds only cost time.
+    """
+    ranked = prepared.ranked
     folds = min(config.folds, len(ranked))
     assignment = fold_of(ranked, folds, config.seed)
-    everyone = data.examples.get_column("participant_id").unique().to_list()
-    targets = targets_for(labelled)
+    evaluated = min(folds, math.ceil(config.eval_participants * folds / len(ranked)))
     held_out_parts = []
     per_fold = []
-    for fold in range(folds):
-        at = start + span * fold / folds
-        held = {p for p in ranked if assignment[p] == fold}
-        training = sorted(p for p in everyone if p not in held)
-        report(at, f"fold {fold + 1}/{folds}: features from {len(training)} training typists")
-        population = Population.learn(history, training)
-        featured = section_features(targets, history, population, leave_participant_out=training).join(
-            labelled.select(*SECTION_KEY, "label"), on=list(SECTION_KEY)
+    for fold in range(evaluated):
+        at = start + span * fold / evaluated
+        held = [p for p in ranked if assignment[p] == fold]
+        training = [p for p in prepared.everyone if assignment.get(p) != fold]
+        report(at, f"fold {fold + 1}/{evaluated}: features from {len(training)} training typists")
+        population = prepared.builder.learn(training)
+        featured = prepared.featured(population, training)
+        is_held = pl.col("participant_id").is_in(pl.Series(held, dtype=pl.String).implode())
+        callback = report.booster_callback(
+            at, span / evaluated, config.rounds, f"fold {fold + 1}/{evaluated}"
         )
-        train_rows = featured.filter(~pl.col("participant_id").is_in(list(held))).sort(SECTION_KEY)
-        test_rows = featured.filter(pl.col("participant_id").is_in(list(held))).sort(SECTION_KEY)
-        callback = report.booster_callback(at, span / folds, config.rounds, f"fold {fold + 1}/{folds}")
-        booster = fit_booster(train_rows, config, [callback])
-        model = RankerModel(booster, population)
-        scored = test_rows.with_columns(pl.Series("model_score", model.predict(test_rows)))
+        booster = fit_booster(featured.filter(~is_held), config, [callback])
+        test_rows = featured.filter(is_held)
+        scored = test_rows.with_columns(
+            pl.Series("model_score", RankerModel(booster, population).predict(test_rows))
+        )
         held_out_parts.append(scored)
-        fold_metrics = evaluate(scored, seed=config.seed)
-        per_fold.append({"fold": fold, "participants": len(held), **fold_metrics["model"]})
+        per_fold.append(
+            {"fold": fold, "participants": len(held), **evaluate(scored, seed=config.seed)["model"]}
+        )
     held_out = pl.concat(held_out_parts).sort(SECTION_KEY)
     methods = evaluate(held_out, seed=config.seed)
     name, _ = best_heuristic(methods)
@@ -230,7 +260,8 @@ def cross_validate(
         "evaluation": {
             "scheme": "participants held out in grouped folds; population statistics from training folds",
             "folds": folds,
-            "participants": len(ranked),
+            "folds_evaluated": evaluated,
+            "participants": held_out.get_column("participant_id").n_unique(),
             "sections": held_out.height,
             "seed": config.seed,
         },
@@ -239,19 +270,13 @@ def cross_validate(
 
 
 def fit_final(
-    data: TrainingData, config: TrainConfig, report: _Reporter, *, start: float, span: float
+    prepared: _Prepared, config: TrainConfig, report: _Reporter, *, start: float, span: float
 ) -> RankerModel:
     """The model to serve: population from every typist, booster on every ranked section."""
-    history = History.from_gold(data.examples, data.units)
-    everyone = data.examples.get_column("participant_id").unique().sort().to_list()
-    population = Population.learn(history, everyone)
-    labelled = _labelled(data.examples, config.min_sections)
-    featured = section_features(
-        targets_for(labelled), history, population, leave_participant_out=everyone
-    ).join(labelled.select(*SECTION_KEY, "label"), on=list(SECTION_KEY))
+    population = prepared.builder.learn(prepared.everyone)
+    featured = prepared.featured(population, prepared.everyone)
     callback = report.booster_callback(start, span, config.rounds, "final model")
-    booster = fit_booster(featured.sort(SECTION_KEY), config, [callback])
-    return RankerModel(booster, population)
+    return RankerModel(fit_booster(featured, config, [callback]), population)
 
 
 def train_from_frames(
@@ -268,8 +293,10 @@ def train_from_frames(
     config = config or TrainConfig()
     report = _Reporter(progress, should_cancel)
     data = TrainingData.of(examples, units, source)
-    metrics, _ = cross_validate(data, config, report, start=0.05, span=0.75)
-    model = fit_final(data, config, report, start=0.8, span=0.15)
+    report(0.02, "laying out the training sections")
+    prepared = _Prepared.of(data, config)
+    metrics, _ = cross_validate(prepared, config, report, start=0.05, span=0.75)
+    model = fit_final(prepared, config, report, start=0.8, span=0.15)
     report(0.96, "registering the model")
     record = ModelRegistry(models_dir).register(
         model,
@@ -293,8 +320,7 @@ def score_sections(model: RankerModel, data: TrainingData) -> pl.DataFrame:
     Each section is scored as an unseen sentence would be: from its text, the model's population
     and the typist's other sections, so its own keystrokes never move its own score.
     """
-    history = History.from_gold(data.examples, data.units)
-    scored = model.score(targets_for(data.examples), history)
+    scored = model.score(targets_for(data.examples), History.from_gold(data.examples, data.units))
     return scored.select("participant_id", "test_section_id", "score").sort(
         "participant_id", "test_section_id"
     )
