@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from flowtype_core.capture import validate_batch
-from flowtype_core.corpus import Sentence
+from flowtype_core.corpus import Sentence, text_sentence_id
 from flowtype_core.errors import InvalidInput
 from flowtype_core.fingerprint import section_fingerprints
 from flowtype_core.ids import check_id, new_session_id, section_id
@@ -72,7 +72,9 @@ def sections_from_keystrokes(
     )
     return SECTIONS.conform(
         metrics.join(ids, on="test_section_id", how="left").with_columns(
-            pl.col("sentence_id").fill_null(pl.col("sentence").hash().cast(pl.String).str.slice(0, 12)),
+            pl.col("sentence_id").fill_null(
+                pl.col("sentence").map_elements(text_sentence_id, return_dtype=pl.String)
+            ),
             _ms_to_datetime("started_at").alias("started_at"),
             _ms_to_datetime("completed_at").alias("completed_at"),
             pl.col("iki_mean_ms").alias("mean_iki_ms"),
@@ -140,6 +142,21 @@ class IngestReport:
     written_sections: int = 0
     written_keystrokes: int = 0
     unchanged_sessions: int = 0
+
+
+def completed_sessions(sections: pl.DataFrame) -> pl.DataFrame:
+    """Session rows for whole imported sessions: first start to last completion, all sections."""
+    return SESSIONS.conform(
+        sections.group_by("participant_id", "session_id").agg(
+            pl.col("started_at").min().alias("created_at"),
+            pl.col("completed_at").max().alias("ended_at"),
+            pl.lit("completed").alias("status"),
+            pl.len().cast(pl.Int64).alias("sentence_count"),
+            pl.col("keystroke_count").sum().alias("total_keystrokes"),
+            pl.col("wpm").mean().alias("average_wpm"),
+            pl.col("error_rate").mean().alias("average_error_rate"),
+        )
+    )
 
 
 class Recorder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -81,3 +82,8 @@ def pick_sentences(n: int, *, seed: int | None = None, exclude: Iterable[str] = 
     if not 0 <= n <= len(pool):
         raise InvalidInput(f"cannot pick {n} sentences: {len(pool)} are available after exclusions")
     return random.Random(seed).sample(pool, n)
+
+
+def text_sentence_id(text: str, prefix: str = "txt") -> str:
+    """A stable id for a sentence from outside the corpus: the same text always gets the same id."""
+    return f"{prefix}_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]

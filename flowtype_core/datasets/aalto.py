@@ -9,7 +9,6 @@ row is dropped and counted against its file; it never stops an import.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,11 +16,11 @@ from pathlib import Path
 
 import polars as pl
 
+from flowtype_core.corpus import text_sentence_id
 from flowtype_core.errors import InvalidInput
 from flowtype_core.ids import check_id
-from flowtype_core.metrics import section_metrics, session_metrics
-from flowtype_core.recorder import sections_from_keystrokes
-from flowtype_core.schema import KEYSTROKES, SESSIONS
+from flowtype_core.recorder import completed_sessions, sections_from_keystrokes
+from flowtype_core.schema import KEYSTROKES
 
 AALTO_COLUMNS = (
     "PARTICIPANT_ID",
@@ -144,11 +143,6 @@ def _rejected_ids(values: pl.Series, what: str) -> list[str]:
     return rejected
 
 
-def sentence_id(text: str) -> str:
-    """A stable id for a sentence that has none: the same text always gets the same id."""
-    return "aalto_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-
-
 def _keystrokes(rows: pl.DataFrame, created_at: datetime) -> pl.DataFrame:
     frame = rows.select(
         pl.col("PARTICIPANT_ID").alias("participant_id"),
@@ -165,25 +159,6 @@ def _keystrokes(rows: pl.DataFrame, created_at: datetime) -> pl.DataFrame:
         pl.lit(created_at).cast(KEYSTROKES.columns["created_at"]).alias("created_at"),
     )
     return KEYSTROKES.conform(frame)
-
-
-def _epoch_ms(column: str) -> pl.Expr:
-    return pl.from_epoch(pl.col(column), time_unit="ms").dt.replace_time_zone("UTC")
-
-
-def _sessions(keystrokes: pl.DataFrame) -> pl.DataFrame:
-    per_session = session_metrics(section_metrics(keystrokes))
-    return SESSIONS.conform(
-        per_session.with_columns(
-            _epoch_ms("started_at").alias("created_at"),
-            _epoch_ms("completed_at").alias("ended_at"),
-            pl.lit("completed").alias("status"),
-            pl.col("n_sections").alias("sentence_count"),
-            pl.col("keystrokes").alias("total_keystrokes"),
-            pl.col("wpm").alias("average_wpm"),
-            pl.col("error_rate").alias("average_error_rate"),
-        )
-    )
 
 
 def read_aalto(directory: str | Path, *, progress: Progress | None = None) -> AaltoImport:
@@ -213,7 +188,9 @@ def read_aalto(directory: str | Path, *, progress: Progress | None = None) -> Aa
     kept_rows = dict(kept.group_by("_file").len().iter_rows())
     files = tuple(FileReport(p.name, rows.get(str(p), 0), kept_rows.get(str(p), 0)) for p in paths)
     keystrokes = _keystrokes(kept, created_at)
-    ids = {text: sentence_id(text) for text in keystrokes.get_column("sentence").unique().to_list()}
+    ids = {
+        text: text_sentence_id(text, "aalto") for text in keystrokes.get_column("sentence").unique().to_list()
+    }
     section_ids = dict(
         keystrokes.select("test_section_id", pl.col("sentence").replace_strict(ids).alias("sentence_id"))
         .unique("test_section_id")
@@ -222,4 +199,4 @@ def read_aalto(directory: str | Path, *, progress: Progress | None = None) -> Aa
     sections = sections_from_keystrokes(keystrokes, section_ids)
     if progress is not None:
         progress(1.0, f"{keystrokes.height} keystrokes in {sections.height} sections")
-    return AaltoImport(keystrokes, sections, _sessions(keystrokes), files)
+    return AaltoImport(keystrokes, sections, completed_sessions(sections), files)

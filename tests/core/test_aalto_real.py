@@ -7,8 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from flowtype_core.corpus import text_sentence_id
 from flowtype_core.datasets import read_aalto
-from flowtype_core.datasets.aalto import AALTO_COLUMNS, sentence_id
+from flowtype_core.datasets.aalto import AALTO_COLUMNS
 from flowtype_core.errors import InvalidInput
 from flowtype_core.metrics import participant_metrics, population_summary, section_metrics
 from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS
@@ -55,7 +56,9 @@ def test_sample_population_matches_reference_figures(sample) -> None:
 def test_sections_and_sessions_rows_carry_metrics_and_times(sample) -> None:
     section = sample.sections.filter(pl.col("test_section_id") == "10800").row(0, named=True)
     assert section["participant_id"] == "1053" and section["session_id"] == "aalto"
-    assert section["sentence_id"] == sentence_id("The best-of-seven series moves to Indianapolis, Indiana.")
+    assert section["sentence_id"] == text_sentence_id(
+        "The best-of-seven series moves to Indianapolis, Indiana.", "aalto"
+    )
     assert section["started_at"].year == 2016 and section["started_at"] < section["completed_at"]
     assert section["wpm"] > 0 and section["mean_iki_ms"] > 0
     session = sample.sessions.filter(pl.col("participant_id") == "1053").row(0, named=True)
