@@ -10,6 +10,7 @@ import pytest
 
 from flowtype_core import open_workbench
 from flowtype_core.datasets.aalto import AaltoImport, read_aalto
+from tests.conftest import AALTO_DIR
 
 AALTO_SAMPLE = (
     Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "aalto_sample" / "keystrokes"
@@ -19,7 +20,7 @@ AALTO_SAMPLE = (
 @pytest.fixture(scope="session")
 def aalto() -> AaltoImport:
     """The 156-participant sample as table frames (the reference for every figure)."""
-    return read_aalto(AALTO_SAMPLE)
+    return read_aalto(AALTO_DIR)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ memory and the outputs collected back; the storage side is covered by tests/pipe
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
@@ -19,13 +18,13 @@ from flowtype_core.datasets.aalto import read_aalto
 from flowtype_core.pipeline import transforms
 from flowtype_core.pipeline.tables import KEYSTROKE_KEY, SECTION_KEY, SOURCES
 from flowtype_core.schema import KEYSTROKES, SECTIONS, TableSpec
+from tests.conftest import AALTO_DIR
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 pytestmark = pytest.mark.spark
 
-AALTO_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "aalto_sample" / "keystrokes"
 PARTICIPANTS = 12
 INGESTED_AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PROCESSED_AT = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)
