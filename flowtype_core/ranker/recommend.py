@@ -4,7 +4,9 @@ The typing test asks for the next sentences of the logged-in participant. With a
 typing history, candidates are ranked on that typist's own key and digraph speed and corrections
 (from the CSV store, the durable record, so the latest session counts at once) and each pick says
 which keys or digraphs it targets. With a model but no history, the population's view ranks them.
-Without a model, the typist gets sentences they have not typed, in a random order, and is told so.
+If the served model did worse on held-out typists than its best baseline (too little data yet), the
+baseline orders the sentences. Without a model, the typist gets sentences they have not typed, in a
+random order, and is told so.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ import polars as pl
 from flowtype_core.corpus import Sentence, load_corpus
 from flowtype_core.errors import InvalidInput
 from flowtype_core.ids import check_id
+from flowtype_core.ranker.evaluation import HEURISTICS
 from flowtype_core.ranker.examples import examples_from_keystrokes, sentence_features
 from flowtype_core.ranker.features import CORRECTION_COST, PRIOR_TYPIST, FeatureBuilder, History
-from flowtype_core.ranker.model import ModelRegistry, RankerModel
+from flowtype_core.ranker.model import ModelRecord, ModelRegistry
 from flowtype_core.ranker.train import models_dir_of
 from flowtype_core.schema import KEYSTROKES
 from flowtype_core.workbench import Workbench
 
-MODEL, POPULATION, DEFAULT = "model", "population", "default"
+MODEL, POPULATION, BASELINE, DEFAULT = "model", "population", "baseline", "default"
 TARGETS_SHOWN = 3
 # A target is at least this much slower (in the typist's own mean IKIs) than most typists.
 MIN_EXCESS = 0.1
@@ -36,8 +39,9 @@ CANDIDATE_PREFIX = "candidate:"
 class Recommendation:
     """A sentence to practise, how hard the model expects it to be, and why it was picked.
 
-    `source` is `model` (ranked on the typist's history), `population` (a model but no history)
-    or `default` (no model); `targets` are the keys/digraphs it practises, as shown in `reason`.
+    `source` is `model` (ranked on the typist's history), `population` (a model but no history),
+    `baseline` (the model did worse than a baseline on held-out typists, so the baseline ranks) or
+    `default` (no model); `targets` are the keys/digraphs it practises, as shown in `reason`.
     """
 
     sentence: Sentence
@@ -92,28 +96,43 @@ def _targets(rows: pl.DataFrame) -> dict[str, tuple[str, ...]]:
 
 
 def _model_picks(
-    model: RankerModel, participant_id: str, pool: list[Sentence], history: History, has_history: bool
+    record: ModelRecord, participant_id: str, pool: list[Sentence], history: History, has_history: bool
 ) -> list[Recommendation]:
+    """Candidates ranked by the model, or by the best baseline when that beat the model held out."""
+    model = record.load()
     candidates = _candidates(participant_id, pool)
     scored = model.score(candidates, history)
+    baseline = _stronger_baseline(record)
+    if baseline is not None:
+        scored = scored.with_columns(HEURISTICS[baseline].cast(pl.Float64).alias("score"))
     targets = _targets(FeatureBuilder(candidates, history).unit_rows(model.population)) if has_history else {}
     by_id = {CANDIDATE_PREFIX + s.id: s for s in pool}
     picks = []
-    for row in scored.select("test_section_id", "score").iter_rows():
-        aimed = targets.get(row[0], ())
-        if aimed:
-            reason = "practises what is slow or error-prone for you: " + ", ".join(aimed)
-            source = MODEL
+    for section_id, score in scored.select("test_section_id", "score").iter_rows():
+        aimed = targets.get(section_id, ())
+        practises = "practises what is slow or error-prone for you: " + ", ".join(aimed)
+        if baseline is not None:
+            source = BASELINE
+            reason = f"ordered by the {baseline.replace('_', ' ')} baseline, which still beats the model on new typists"
+            reason += f"; it {practises}" if aimed else ""
+        elif aimed:
+            source, reason = MODEL, practises
         elif has_history:
+            source = MODEL
             reason = (
                 "expected to be hard for you (capitals, punctuation and letter pairs most typists find slow)"
             )
-            source = MODEL
         else:
-            reason = "no typing history yet: picked for what most typists find hard"
-            source = POPULATION
-        picks.append(Recommendation(by_id[row[0]], float(row[1]), reason, aimed, source))
+            source, reason = POPULATION, "no typing history yet: picked for what most typists find hard"
+        picks.append(Recommendation(by_id[section_id], float(score), reason, aimed, source))
     return sorted(picks, key=lambda r: (-r.score, r.sentence.id))
+
+
+def _stronger_baseline(record: ModelRecord) -> str | None:
+    """The baseline to rank by instead of the model, if one did better on held-out typists."""
+    held_out = record.metrics["held_out"]
+    best = record.metrics["best_heuristic"]
+    return best if held_out[best]["ndcg@5"] > held_out["model"]["ndcg@5"] else None
 
 
 def recommend_sentences(
@@ -142,4 +161,4 @@ def recommend_sentences(
         return [Recommendation(s, 0.0, reason, (), DEFAULT) for s in picks]
     keystrokes = workbench.store.read_all("keystrokes.csv", participant_id)
     history = _history(keystrokes if keystrokes.height else KEYSTROKES.empty())
-    return _model_picks(record.load(), participant_id, pool, history, keystrokes.height > 0)[:n]
+    return _model_picks(record, participant_id, pool, history, keystrokes.height > 0)[:n]

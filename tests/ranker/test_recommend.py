@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -63,6 +64,20 @@ def test_without_a_model_the_typist_gets_a_default_order_and_is_told_why(with_hi
     assert [p.sentence.id for p in recommend_sentences(with_history, TYPIST, 5)] == [
         p.sentence.id for p in picks
     ]
+
+
+def test_a_model_weaker_than_its_best_baseline_lets_the_baseline_order(
+    with_history: Workbench, trained: ModelRecord
+) -> None:
+    _install(trained, with_history)
+    metrics_file = models_dir_of(with_history) / trained.version / "metrics.json"
+    metrics = json.loads(metrics_file.read_text())
+    best = metrics["best_heuristic"]
+    metrics["held_out"]["model"]["ndcg@5"] = metrics["held_out"][best]["ndcg@5"] - 0.01
+    metrics_file.write_text(json.dumps(metrics))
+    picks = recommend_sentences(with_history, TYPIST, 4)
+    assert all(p.source == "baseline" and best.replace("_", " ") in p.reason for p in picks)
+    assert [p.score for p in picks] == sorted((p.score for p in picks), reverse=True)
 
 
 def test_a_new_typist_gets_the_populations_view(wb: Workbench, trained: ModelRecord) -> None:
