@@ -97,11 +97,21 @@ def cmd_resync(args: argparse.Namespace) -> int:
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     frame = SyncService.for_workbench(workbench(args)).outbox_frame()
-    emit(args, {"entries": frame.to_dicts()}, str(frame) if frame.height else "the outbox is empty")
+    lines = [
+        f"{r['lakehouse']:<10} {r['participant_id']}/{r['session_id']}/{r['section']}  "
+        f"attempts {r['attempts']}  {r['last_error']}".rstrip()
+        for r in frame.iter_rows(named=True)
+    ]
+    emit(args, {"entries": frame.to_dicts()}, "\n".join(lines) or "the outbox is empty")
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     frame = SyncService.for_workbench(workbench(args)).history_frame(args.limit)
-    emit(args, {"runs": frame.to_dicts()}, str(frame) if frame.height else "no sync runs recorded yet")
+    lines = [
+        f"{r['started_at']:%Y-%m-%d %H:%M:%S}  {r['kind']:<8} {r['lakehouse']:<10} {r['status']:<7} "
+        f"{r['sections']:>6} sections {r['rows']:>8} rows {r['seconds']:>8.2f} s  {r['error']}".rstrip()
+        for r in frame.iter_rows(named=True)
+    ]
+    emit(args, {"runs": frame.to_dicts()}, "\n".join(lines) or "no sync runs recorded yet")
     return 0

@@ -354,7 +354,7 @@ class SyncValidator:
                     seconds=report.seconds,
                     sections=sections.height,
                     rows=int(csv_fps.get_column("rows").sum() or 0),
-                    status="failed" if errors else "ok",
+                    status="failed" if errors else ("ok" if report.ok else "out_of_sync"),
                     error="; ".join(f"{k}: {v}" for k, v in errors.items()),
                     detail={
                         "counts": report.counts(),

@@ -61,12 +61,17 @@ def test_validate_resync_history_from_the_command_line(backend: Any, sync_wb: Wo
 
     assert run(backend, "validate", "--check").returncode == 0
     history = json.loads(run(backend, "history", "--json").stdout)["runs"]
-    assert [r["kind"] for r in history if r["kind"] != "publish"] == [
-        "validate",
-        "validate",
-        "resync",
-        "validate",
+    runs = [(r["kind"], r["status"]) for r in history if r["kind"] != "publish"]
+    assert runs == [
+        ("validate", "out_of_sync"),
+        ("validate", "out_of_sync"),
+        ("resync", "ok"),
+        ("validate", "ok"),
     ]
+    shown = run(backend, "history")
+    text = shown.stdout.splitlines()
+    assert shown.returncode == 0, shown.stderr
+    assert len(text) == len(history) and "resync" in text[-2] and backend.kind in text[-1]
     assert json.loads(run(backend, "outbox", "--json").stdout) == {"entries": []}
 
 
