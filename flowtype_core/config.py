@@ -45,6 +45,9 @@ class DatabricksSettings:
     schema: str = "flowtype"
     volume: str = "flowtype_staging"
     job_id: str = ""
+    # OAuth machine-to-machine credentials (a Databricks App gets these instead of a token).
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
     # Test and private-deployment hooks: a full URL (http://127.0.0.1:PORT) replaces https://host.
     server_url: str = ""
     tls_ca_file: str = ""
@@ -139,6 +142,8 @@ def load_settings(
     host = host.removeprefix("https://").removeprefix("http://").rstrip("/")
     token = get("DATABRICKS_ACCESS_TOKEN") or get("DATABRICKS_TOKEN") or profile.get("token", "")
     cookie_key = get("FLOWTYPE_COOKIE_KEY")
+    client_secret = get("DATABRICKS_CLIENT_SECRET")
+    redaction.register_secret(client_secret)
     redaction.register_secret(token)
     redaction.register_secret(cookie_key)
 
@@ -157,6 +162,8 @@ def load_settings(
             schema=get("DATABRICKS_SCHEMA", "flowtype"),
             volume=get("DATABRICKS_VOLUME", "flowtype_staging"),
             job_id=get("DATABRICKS_JOB_ID"),
+            client_id=get("DATABRICKS_CLIENT_ID"),
+            client_secret=client_secret,
             server_url=get("FLOWTYPE_DATABRICKS_SERVER_URL"),
             tls_ca_file=get("FLOWTYPE_DATABRICKS_CA_FILE"),
         ),
@@ -178,7 +185,9 @@ def check_strict(settings: Settings) -> None:
         return
     db = settings.databricks
     required: list[tuple[str, str]] = [("DATABRICKS_SERVER_HOSTNAME", db.server_hostname or db.server_url)]
-    required.append(("DATABRICKS_ACCESS_TOKEN", db.token))
+    # The SQL warehouse needs a token; the Jobs API also takes OAuth client credentials (Databricks Apps).
+    if "databricks" in settings.lakehouses or not (db.client_id and db.client_secret):
+        required.append(("DATABRICKS_ACCESS_TOKEN", db.token))
     if "databricks" in settings.lakehouses:
         required += [
             ("DATABRICKS_HTTP_PATH", db.http_path),

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 
 from flowtype_core.errors import InvalidInput
 
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def check_id(value: object, what: str) -> str:
     """Return `value` if it is a safe id (letters, digits, `_ . -`, no leading dot, ≤ 64 chars)."""
     if not isinstance(value, str):
         raise InvalidInput(f"{what} must be a string, got {type(value).__name__}")
-    if not _ID.fullmatch(value) or ".." in value:
+    if not ID_PATTERN.fullmatch(value) or ".." in value:
         raise InvalidInput(
             f"{what} {value[:80]!r} is not a valid id: use 1-64 letters, digits, '_', '.' or '-',"
             " starting with a letter or digit"

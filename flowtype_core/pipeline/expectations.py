@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import narwhals as nw
 
-from flowtype_core.ids import _ID
+from flowtype_core import ids
 from flowtype_core.pipeline.tables import KEYSTROKE_KEY, RULE
 
-ID_PATTERN = f"^{_ID.pattern}$"
+ID_PATTERN = f"^{ids.ID_PATTERN.pattern}$"
 COUNT_PATTERN = r"^[0-9]{1,18}$"  # non-negative, fits BIGINT
 INT32_PATTERN = r"^-?[0-9]{1,9}$"
 TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$"

@@ -112,3 +112,21 @@ def test_tokens_never_reach_a_log_line(caplog):
     assert TOKEN not in text and "abcdefghijklmnop" not in text
     assert text.count(redaction.MASK) >= 3
     assert redaction.redact(f"x {TOKEN} y") == f"x {redaction.MASK} y"
+
+
+def test_a_runner_with_oauth_client_credentials_needs_no_token():
+    env = {
+        "FLOWTYPE_RUNNER": "databricks",
+        "DATABRICKS_HOST": "https://adb-1.azuredatabricks.net",
+        "DATABRICKS_CLIENT_ID": "app-id",
+        "DATABRICKS_CLIENT_SECRET": "oauth-secret-value",
+    }
+    settings = load_settings(environ=env, secrets_file="/nonexistent")
+    assert settings.databricks.client_id == "app-id"
+    assert "oauth-secret-value" not in repr(settings)
+    assert redaction.redact("x oauth-secret-value") == f"x {redaction.MASK}"
+    with pytest.raises(ConfigError, match="DATABRICKS_ACCESS_TOKEN"):
+        load_settings(
+            environ={**env, "FLOWTYPE_LAKEHOUSE": "databricks", "DATABRICKS_HTTP_PATH": "/sql/1.0/w/x"},
+            secrets_file="/nonexistent",
+        )
