@@ -49,13 +49,13 @@ IKI_CAP_MS = 2000
 # Characters typed with Shift on a US layout; each costs a Shift press before the key.
 SHIFTED_CHARS = 'A-Z!@#$%^&*()_+{}|:"<>?~'
 # Escape only what is special inside a class for both Rust (polars) and Java (Spark) regexes.
-_SHIFTED_CLASS = "[" + "".join("\\" + c if c in "^&~" else c for c in SHIFTED_CHARS) + "]"
+SHIFTED_CLASS = "[" + "".join("\\" + c if c in "^&~" else c for c in SHIFTED_CHARS) + "]"
 _TEXT_PATTERNS = {
     "capitals": "[A-Z]",
     "digits": "[0-9]",
     "punctuation": "[^A-Za-z0-9 ]",
     "spaces": "[ ]",
-    "shifted": _SHIFTED_CLASS,
+    "shifted": SHIFTED_CLASS,
 }
 TEXT_COLUMNS = ("chars", *_TEXT_PATTERNS)
 _FLOATS = ("wpm", "relative_slowness", "iki_sum_ms")

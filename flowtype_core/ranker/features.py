@@ -27,7 +27,7 @@ import numpy as np
 import polars as pl
 
 from flowtype_core.metrics.definitions import SECTION_KEY
-from flowtype_core.ranker.examples import SHIFTED_CHARS, TEXT_COLUMNS
+from flowtype_core.ranker.examples import SHIFTED_CLASS, TEXT_COLUMNS
 
 # Pseudo-counts of the shrinkage: how many presses a statistic needs before it outweighs its prior.
 PRIOR_KEY = 20.0
@@ -38,7 +38,6 @@ PRIOR_SENTENCE = 2.0
 CORRECTION_COST = 3.0
 RARE_PRESSES = 3
 SHIFT = "SHIFT"
-_SHIFTED = "[" + "".join("\\" + c if c in "^&~[]\\-" else c for c in SHIFTED_CHARS) + "]"
 
 TEXT_FEATURES = ("chars", "word_length", "special_rate", "capitals", "punctuation", "digits", "shifted")
 POPULATION_FEATURES = (
@@ -54,7 +53,7 @@ FEATURES = (*TEXT_FEATURES, *POPULATION_FEATURES, *TYPIST_FEATURES)
 
 
 def unit_id(kind: str, unit: str) -> str:
-    """One string per key or digraph (`key:T`, `digraph:th`) so that joins use a single column."""
+    """One string per key or digraph (`key:T`, `digraph:th`): a single vocabulary for both kinds."""
     return f"{kind}:{unit}"
 
 
@@ -68,14 +67,15 @@ def text_units(sentences: Iterable[str] | pl.Series) -> pl.DataFrame:
     A character typed with Shift is `key:<char>` plus `key:SHIFT`; any other character is the
     digraph from the character before it (`prior_uid` = its own key, the back-off).
     """
-    frame = pl.DataFrame({"sentence": pl.Series(list(sentences), dtype=pl.String)}).unique()
+    values = sentences if isinstance(sentences, pl.Series) else list(sentences)
+    frame = pl.DataFrame({"sentence": pl.Series(values, dtype=pl.String)}).unique()
     chars = (
         frame.with_columns(pl.col("sentence").str.split("").alias("c"))
         .explode("c")
         .with_columns(
             pl.int_range(pl.len()).over("sentence").alias("i"),
             pl.col("c").shift(1).over("sentence").alias("prev"),
-            pl.col("c").str.contains(_SHIFTED).alias("shifted"),
+            pl.col("c").str.contains(SHIFTED_CLASS).alias("shifted"),
         )
         .filter(pl.col("i") > 0)
     )
@@ -294,14 +294,11 @@ class FeatureBuilder:
             },
             ("n", "iki", "err"),
         )
-        target_of = _Index(
-            mine["_p"] * sections.len() + mine["_x"], {"r": np.arange(count, dtype=np.float64)}
-        )
-        own_key = own["_p"] * sections.len() + own["_x"]
-        own_target, is_target = target_of.find(own_key)
+        target_of = _Index(mine["_p"] * sections.len() + mine["_x"], {"r": np.arange(count)})
+        own_target, is_target = target_of.find(own["_p"] * sections.len() + own["_x"])
         keep = is_target & (own["_x"] >= 0)
         own_index = _Index(
-            target_of.values["r"][own_target[keep]].astype(np.int64) * units + own["_u"][keep],
+            target_of.values["r"][own_target[keep]] * units + own["_u"][keep],
             {c: own[c][keep] for c in ("n", "iki", "err")},
         )
         ours = own_index.take(r * units + u, ("n", "iki", "err"))

@@ -2,10 +2,11 @@
 
 Evaluation holds typists out, never sections: participants are dealt into `folds` groups by a
 seeded hash of their id; for each group, population statistics and the LightGBM lambdarank model
-are learnt from the other typists only, and that group's sections are ranked. Every typist is
-held out exactly once, and NDCG@5/@10 is averaged over all of them, for the model and for each
-baseline (random order, capitals + punctuation, global sentence difficulty, the population's
-expected keystroke cost). The registered model is then fit on every typist.
+are learnt from the other typists only, and that group's sections are ranked. With a few hundred
+typists every one is held out once; with thousands, only as many folds run as it takes to hold out
+`TrainConfig.eval_participants` of them. NDCG@5/@10 is averaged over the held-out typists, for the
+model and for each baseline (random order, capitals + punctuation, global sentence difficulty, the
+population's expected keystroke cost). The registered model is then fit on every typist.
 
 Everything is seeded and single-sourced, so the same data gives the same metrics: the pipeline's
 `train_ranker` task and `python -m flowtype_core ranker train` agree.
@@ -22,7 +23,6 @@ from typing import Any
 
 import lightgbm as lgb
 import polars as pl
-from deltalake import DeltaTable
 
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.metrics.definitions import SECTION_KEY
@@ -36,7 +36,7 @@ from flowtype_core.ranker.examples import (
 )
 from flowtype_core.ranker.features import FEATURES, FeatureBuilder, History, Population, targets_for
 from flowtype_core.ranker.model import ModelRecord, ModelRegistry, RankerModel
-from flowtype_core.workbench import Workbench
+from flowtype_core.workbench import Workbench, open_workbench
 
 Progress = Callable[[float, str], None]
 ShouldCancel = Callable[[], bool]
@@ -52,6 +52,8 @@ LGBM_PARAMS: dict[str, Any] = {
     "seed": 7,
     "deterministic": True,
     "force_row_wise": True,
+    # One thread: the model is small, results do not depend on the core count, and OpenMP threads
+    # on a busy shared machine spin instead of working.
     "num_threads": 1,
     "verbose": -1,
 }
@@ -87,7 +89,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class TrainingData:
-    """The two gold tables the ranker learns from, in a canonical row order."""
+    """The two gold tables the ranker learns from, typed to their schemas, examples in key order."""
 
     examples: pl.DataFrame
     units: pl.DataFrame
@@ -120,16 +122,19 @@ def data_dir_of(source: Workbench | str | Path) -> Path:
 
 def load_training_data(source: Workbench | str | Path) -> TrainingData:
     """The pipeline's gold ranker tables when they exist, else the same frames from keystrokes."""
-    lakehouse = data_dir_of(source) / "lakehouse"
-    gold = [lakehouse / EXAMPLES_TABLE, lakehouse / UNITS_TABLE]
-    if all(DeltaTable.is_deltatable(str(path)) for path in gold):
-        return TrainingData.of(pl.read_delta(str(gold[0])), pl.read_delta(str(gold[1])), "gold")
-    if isinstance(source, Workbench):
-        keystrokes = source.lakehouse.read_table("keystrokes")
-    else:
-        from flowtype_core.workbench import open_workbench
+    from flowtype_core.pipeline import local_context
 
-        keystrokes = open_workbench(data_dir=source).lakehouse.read_table("keystrokes")
+    catalog = local_context(data_dir_of(source)).catalog
+    scans = [catalog.scan(EXAMPLES_TABLE), catalog.scan(UNITS_TABLE)]
+    if all(scan is not None for scan in scans):
+        examples, units = (catalog.to_polars(scan) for scan in scans)
+        return TrainingData.of(examples, units, "gold")
+    wb = source if isinstance(source, Workbench) else open_workbench(data_dir=source)
+    try:
+        keystrokes = wb.lakehouse.read_table("keystrokes")
+    finally:
+        if wb is not source:
+            wb.close()
     examples, units = examples_from_keystrokes(keystrokes)
     return TrainingData.of(examples, units, "keystrokes")
 
