@@ -182,9 +182,10 @@ class ModelRegistry:
                 "feature_importance": model.importance(),
                 "training_data": {**training_data, "created_at": created_at},
             }
-            for key, name in _FILES.items():
+            for key, name in _FILES.items():  # importance stays in gain order, the rest sorted
                 (staging / name).write_text(
-                    json.dumps(contents[key], indent=2, sort_keys=True), encoding="utf-8"
+                    json.dumps(contents[key], indent=2, sort_keys=key != "feature_importance"),
+                    encoding="utf-8",
                 )
             folder = self._claim(staging)
         except BaseException:
