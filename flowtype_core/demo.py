@@ -116,8 +116,10 @@ class _Timeline:
     def _iki(self) -> float:
         return self.profile.iki_median_ms * self.rng.lognormvariate(0, self.profile.iki_sigma)
 
-    def press(self, key: str, code: str, key_code: int) -> dict[str, Any]:
-        self.t += self._iki() if self.events else 0.0
+    def press(self, key: str, code: str, key_code: int, *, gap: float | None = None) -> dict[str, Any]:
+        """Press a key `gap` ms after the previous press (a fresh inter-key interval by default)."""
+        if self.events:
+            self.t += self._iki() if gap is None else gap
         event = {
             "key": key,
             "code": code,
@@ -132,8 +134,7 @@ class _Timeline:
         code, key_code = _key_event(ch)
         if ch.isupper() or ch in _SHIFTED:
             shift = self.press("Shift", "ShiftLeft", 16)
-            self.t += self.rng.uniform(40, 110) - self._iki()  # the character follows Shift closely
-            char = self.press(ch, code, key_code)
+            char = self.press(ch, code, key_code, gap=self.rng.uniform(40, 110))  # follows Shift closely
             shift["release"] = max(shift["release"], char["press"] + self.rng.uniform(20, 60))
         else:
             self.press(ch, code, key_code)

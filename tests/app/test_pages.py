@@ -47,3 +47,9 @@ def test_every_page_under_every_role(app_data, role, path):
     else:
         with pytest.raises(Exception, match="(?i)could not find|not found|no page"):
             at.switch_page(path).run()
+
+
+def test_logged_out_no_page_is_routable_by_url(app_data):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    with pytest.raises(Exception, match="(?i)could not find|not found|no page"):
+        at.switch_page("pages/participants.py").run()
