@@ -7,7 +7,8 @@ quality  `train_from_frames` on the real Aalto sample (156 typists): grouped 5-f
 scale    the sample's gold tables replicated under new participant ids to `--sections`; timed:
          gold  `examples_from_keystrokes` on the replicated keystrokes (what the pipeline's gold
                layer computes, here in one polars pass),
-         train `train_from_frames`: 5 evaluation folds + the final model + registration.
+         train `train_from_frames`: the evaluation folds it runs (enough to hold out 1000 typists)
+               + the final model + registration; wall and CPU time (the machine may be shared).
          Replicas are copies, so the scale run's NDCG is meaningless and not printed.
 """
 
@@ -55,19 +56,22 @@ def main() -> None:
     big_examples, big_units = examples_from_keystrokes(big_keystrokes)
     gold_seconds = time.perf_counter() - start
     del big_keystrokes
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as models:
-        train_from_frames(big_examples, big_units, models_dir=models)
-    train_seconds = time.perf_counter() - start
+        big = train_from_frames(big_examples, big_units, models_dir=models)
+    train_seconds, train_cpu = time.perf_counter() - start, time.process_time() - cpu
+    evaluation = big.metrics["evaluation"]
     print(
         f"scale: {big_examples.height} sections ({big_examples['participant_id'].n_unique()} typists), "
         f"{big_units.height} unit rows"
     )
     print(f"  gold tables from keystrokes  {gold_seconds:6.1f} s")
     print(
-        f"  train (5 folds + final)      {train_seconds:6.1f} s   target <= 30 s: "
-        f"{'met' if train_seconds <= 30 else 'MISSED'}"
+        f"  train: {evaluation['folds_evaluated']} of {evaluation['folds']} folds evaluated "
+        f"({evaluation['participants']} typists held out) + the final model + registration"
     )
+    verdict = "met" if train_seconds <= 30 else "MISSED"
+    print(f"    {train_seconds:6.1f} s wall, {train_cpu:6.1f} s CPU   target <= 30 s: {verdict}")
 
 
 if __name__ == "__main__":
