@@ -51,6 +51,9 @@ from flowtype_core.redaction import redact, register_secret
 from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS, TABLES, TableSpec
 
 log = logging.getLogger(__name__)
+# The connector sets its "unsafe" logger to DEBUG and dumps whole requests and result batches
+# (row values included) into it; nothing of ours reads them, and scrubbing them costs seconds.
+logging.getLogger("databricks.sql.unsafe").setLevel(logging.WARNING)
 
 MAX_PARAMETERS = 255
 PARAMETER_BYTES = 900_000  # per statement, under the warehouse's 1 MB of parameter values

@@ -49,7 +49,7 @@ class Publisher:
         lakehouses: Mapping[str, Lakehouse],
         history: SyncHistory,
         *,
-        maintain_every: int = 500,
+        maintain_every: int = 200,
         sessions_per_push: int = SESSIONS_PER_PUSH,
     ) -> None:
         self.store = store
@@ -135,7 +135,7 @@ class Publisher:
                 "publish", name, seconds=round(time.perf_counter() - started, 4), sections=sections, rows=rows
             )
         )
-        self._maybe_maintain(name, sections)
+        self._maybe_maintain(name)
 
     def _push(self, lakehouse: Lakehouse, batch: dict[tuple[str, str], list[OutboxEntry]]) -> tuple[int, int]:
         section_frames, keystroke_frames, session_frames, gone = [], [], [], []
@@ -169,8 +169,9 @@ class Publisher:
             lakehouse.upsert_sessions(pl.concat(session_frames))
         return sum(f.height for f in section_frames), rows
 
-    def _maybe_maintain(self, name: str, sections: int) -> None:
-        self._commits_since_maintain[name] += max(1, sections)
+    def _maybe_maintain(self, name: str) -> None:
+        """Compact after every `maintain_every` pushes: small files come from commits, not rows."""
+        self._commits_since_maintain[name] += 1
         if self._commits_since_maintain[name] < self.maintain_every:
             return
         self._commits_since_maintain[name] = 0
