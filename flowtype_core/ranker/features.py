@@ -50,6 +50,9 @@ POPULATION_FEATURES = (
 )
 TYPIST_FEATURES = ("typist_speed", "typist_error_rate", "typist_cost", "typist_vs_population")
 FEATURES = (*TEXT_FEATURES, *POPULATION_FEATURES, *TYPIST_FEATURES)
+# Bumped whenever a feature's definition changes, so a model trained on the same data with older
+# features is recognisably different (see `TrainConfig.to_dict`).
+FEATURES_VERSION = 2
 
 
 def unit_id(kind: str, unit: str) -> str:

@@ -34,7 +34,14 @@ from flowtype_core.ranker.examples import (
     UNITS_TABLE,
     examples_from_keystrokes,
 )
-from flowtype_core.ranker.features import FEATURES, FeatureBuilder, History, Population, targets_for
+from flowtype_core.ranker.features import (
+    FEATURES,
+    FEATURES_VERSION,
+    FeatureBuilder,
+    History,
+    Population,
+    targets_for,
+)
 from flowtype_core.ranker.model import ModelRecord, ModelRegistry, RankerModel
 from flowtype_core.workbench import Workbench, open_workbench
 
@@ -84,6 +91,7 @@ class TrainConfig:
             "rounds": self.rounds,
             "lightgbm": self.lgbm,
             "features": list(FEATURES),
+            "features_version": FEATURES_VERSION,
         }
 
 
