@@ -8,7 +8,7 @@ listed in sections.csv always has its presses in keystrokes.csv.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -33,26 +33,57 @@ def _to_csv(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def _read_csv(path: Path, spec: TableSpec) -> pl.DataFrame:
-    if not path.is_file():
-        return spec.empty()
-    raw = pl.read_csv(path, infer_schema=False)  # every column as text, typed below
+def _typed(spec: TableSpec, columns: Sequence[str] | None = None) -> list[pl.Expr]:
+    """Text columns (as read) to the contract's types; an empty field is null."""
     casts = []
-    for column, dtype in spec.columns.items():
-        col = pl.col(column)
+    for column in columns or list(spec.columns):
+        dtype, col = spec.columns[column], pl.col(column)
         if dtype == pl.String:
             casts.append(col)
         elif isinstance(dtype, pl.Datetime):
             casts.append(
-                pl.when(col == "")
-                .then(None)
-                .otherwise(col)
-                .str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", time_zone="UTC")
-                .alias(column)
+                col.replace("", None).str.to_datetime(
+                    "%Y-%m-%dT%H:%M:%S%.fZ", time_unit="us", time_zone="UTC"
+                )
             )
         else:
-            casts.append(pl.when(col == "").then(None).otherwise(col).cast(dtype).alias(column))
-    return raw.select(casts)
+            casts.append(col.replace("", None).cast(dtype))
+    return casts
+
+
+def _read_csv(path: Path, spec: TableSpec) -> pl.DataFrame:
+    if not path.is_file():
+        return spec.empty()
+    return pl.read_csv(path, infer_schema=False).select(_typed(spec))
+
+
+def read_csv_files(
+    paths: Iterable[str | Path], spec: TableSpec, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Many small CSV files of one kind as one frame, parsed once.
+
+    Per-file parsing costs more than the parsing itself at thousands of files, so the bodies are
+    joined under one header and handed to polars in a single call; files whose header differs
+    (written by another version) are parsed on their own. Missing files hold nothing.
+    """
+    names = list(columns or spec.columns)
+    by_header: dict[bytes, list[bytes | memoryview]] = {}
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except FileNotFoundError:
+            continue
+        cut = raw.find(b"\n") + 1
+        if cut == 0:
+            continue  # a header without rows
+        body = memoryview(raw)[cut:]
+        by_header.setdefault(raw[:cut], []).append(body if raw.endswith(b"\n") else bytes(body) + b"\n")
+    frames = [
+        pl.read_csv(header + b"".join(bodies), infer_schema=False, columns=names).select(_typed(spec, names))
+        for header, bodies in by_header.items()
+    ]
+    return pl.concat(frames) if frames else pl.DataFrame(schema={c: spec.columns[c] for c in names})
 
 
 class SessionStore:
@@ -121,6 +152,13 @@ class SessionStore:
     def read(self, name: str, participant_id: str, session_id: str) -> pl.DataFrame:
         """One session's file as a typed frame (empty when absent)."""
         return _read_csv(self.session_dir(participant_id, session_id) / name, FILES[name])
+
+    def read_many(
+        self, name: str, sessions: Iterable[tuple[str, str]], columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """One file kind over many sessions, parsed in one call (validation, publishing)."""
+        paths = [self.session_dir(p, s) / name for p, s in sessions]
+        return read_csv_files(paths, FILES[name], columns)
 
     def sessions(self, participant_id: str | None = None) -> Iterator[tuple[str, str]]:
         """(participant_id, session_id) of every session folder, sorted."""

@@ -138,36 +138,35 @@ class Publisher:
         self._maybe_maintain(name)
 
     def _push(self, lakehouse: Lakehouse, batch: dict[tuple[str, str], list[OutboxEntry]]) -> tuple[int, int]:
-        section_frames, keystroke_frames, session_frames, gone = [], [], [], []
-        for (participant_id, session_id), entries in batch.items():
-            wanted = sorted({e.section for e in entries if e.section != SESSION_ROW})
-            if wanted:
-                sections = self.store.read("sections.csv", participant_id, session_id).filter(
-                    pl.col("test_section_id").is_in(wanted)
-                )
-                section_frames.append(sections)
-                keystroke_frames.append(
-                    self.store.read("keystrokes.csv", participant_id, session_id).filter(
-                        pl.col("test_section_id").is_in(wanted)
-                    )
-                )
-                present = set(sections.get_column("test_section_id").to_list())
-                gone += [(participant_id, s) for s in wanted if s not in present]
-            # The session row travels with every push of its sections, so counts never lag behind.
-            session_frames.append(self.store.read("session.csv", participant_id, session_id))
-        if gone:  # listed but no longer in the CSV store: the lakehouse must not keep them either
-            lakehouse.delete_sections(
-                pl.DataFrame(gone, schema=["participant_id", "test_section_id"], orient="row")
-            )
-        rows = 0
-        if section_frames:
-            keystrokes = pl.concat(keystroke_frames)
-            sections = pl.concat(section_frames)
+        key = ["participant_id", "session_id", "test_section_id"]
+        wanted = pl.DataFrame(
+            sorted(
+                {
+                    (p, s, e.section)
+                    for (p, s), entries in batch.items()
+                    for e in entries
+                    if e.section != SESSION_ROW
+                }
+            ),
+            schema={c: pl.String for c in key},
+            orient="row",
+        )
+        with_sections = wanted.select("participant_id", "session_id").unique().rows()
+        # Each file kind is parsed once for the whole batch, not once per session.
+        sections = self.store.read_many("sections.csv", with_sections).join(wanted, on=key, how="semi")
+        keystrokes = self.store.read_many("keystrokes.csv", with_sections).join(wanted, on=key, how="semi")
+        gone = wanted.join(sections, on=key, how="anti")
+        if (
+            not gone.is_empty()
+        ):  # listed but no longer in the CSV store: the lakehouse must not keep them either
+            lakehouse.delete_sections(gone.select("participant_id", "test_section_id"))
+        if not sections.is_empty():
             lakehouse.replace_sections(sections, keystrokes)
-            rows = keystrokes.height
-        if session_frames:
-            lakehouse.upsert_sessions(pl.concat(session_frames))
-        return sum(f.height for f in section_frames), rows
+        # The session row travels with every push of its sections, so counts never lag behind.
+        session_rows = self.store.read_many("session.csv", list(batch))
+        if not session_rows.is_empty():
+            lakehouse.upsert_sessions(session_rows)
+        return sections.height, keystrokes.height
 
     def _maybe_maintain(self, name: str) -> None:
         """Compact after every `maintain_every` pushes: small files come from commits, not rows."""

@@ -36,7 +36,7 @@ from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.redaction import redact
 from flowtype_core.schema import KEYSTROKES, SECTIONS
 from flowtype_core.store.atomic import atomic_write, atomic_write_text, folder_lock
-from flowtype_core.store.csv_store import SessionStore
+from flowtype_core.store.csv_store import SessionStore, read_csv_files
 from flowtype_core.sync.history import SyncHistory, SyncRun
 from flowtype_core.sync.outbox import SESSION_ROW, Outbox
 
@@ -160,43 +160,13 @@ class SyncReport:
         }
 
 
-def _read_files(
-    paths: list[str], spec_columns: Mapping[str, pl.DataType], names: tuple[str, ...]
-) -> pl.DataFrame:
-    """Many small CSV files of one kind as one frame, parsed once.
-
-    Per-file parsing costs more than the parsing itself at 10k files, so the bodies are joined
-    under one header and handed to polars in a single call; files whose header differs (written by
-    another version) are parsed on their own. Text is typed as `SessionStore.read` types it: the
-    store writes canonical values, and an empty field reads as null.
-    """
-    by_header: dict[bytes, list[bytes | memoryview]] = {}
-    for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                raw = handle.read()
-        except FileNotFoundError:  # removed since it was listed: it holds nothing now
-            continue
-        cut = raw.find(b"\n") + 1
-        if cut == 0:
-            continue  # a header without rows
-        body = memoryview(raw)[cut:]
-        by_header.setdefault(raw[:cut], []).append(body if raw.endswith(b"\n") else bytes(body) + b"\n")
-    typed = [pl.col(c) if spec_columns[c] == pl.String else pl.col(c).cast(spec_columns[c]) for c in names]
-    frames = [
-        pl.read_csv(header + b"".join(bodies), infer_schema=False, columns=list(names)).select(typed)
-        for header, bodies in by_header.items()
-    ]
-    return pl.concat(frames) if frames else pl.DataFrame(schema={c: spec_columns[c] for c in names})
-
-
 def csv_fingerprints(root: Path, sessions: pl.DataFrame) -> pl.DataFrame:
     """Fingerprints of every section of `sessions` (participant_id, session_id), one parse per file kind."""
     if sessions.is_empty():
         return pl.DataFrame(schema=FINGERPRINT_SCHEMA)
     folders = [os.path.join(root, p, s) for p, s in sessions.select(SESSION_KEY).iter_rows()]
     keystrokes, sections = (
-        _read_files([os.path.join(folder, name) for folder in folders], spec.columns, columns)
+        read_csv_files([os.path.join(folder, name) for folder in folders], spec, columns)
         for name, spec, columns in _FP_FILES
     )
     return section_fingerprints(keystrokes, sections)
