@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from flowtype_core.cli.common import Progress, add_data_dir, add_json, emit, workbench
-from flowtype_core.ranker import load_model, load_training_data, score_sections, train_ranker
 from flowtype_core.store.atomic import atomic_write
 
 
@@ -34,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from flowtype_core.ranker import train_ranker  # LightGBM loads only for ranker commands
+
     bar = Progress("ranker")
     record = train_ranker(
         workbench(args), progress=lambda fraction, _message: bar(round(fraction * 100), 100)
@@ -53,6 +54,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from flowtype_core.ranker import load_model, load_training_data, score_sections
+
     model = load_model(args.model)
     scores = score_sections(model, load_training_data(workbench(args)))
     out = Path(args.out)
