@@ -86,7 +86,17 @@ def test(extra: list[str]) -> None:
     lint()
     sh(PY, "-m", "pytest", "-m", "not spark", *extra)
     # PySpark lives in its own environment (never beside databricks-connect); the script builds it once.
-    sh(sys.executable, ROOT / "scripts" / "spark_env.py", "--", "-m", "pytest", "-m", "spark", "tests/spark", *extra)
+    sh(
+        sys.executable,
+        ROOT / "scripts" / "spark_env.py",
+        "--",
+        "-m",
+        "pytest",
+        "-m",
+        "spark",
+        "tests/spark",
+        *extra,
+    )
 
 
 def main() -> None:

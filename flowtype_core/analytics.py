@@ -120,7 +120,9 @@ def percentile_of(values: pl.Series, value: float | None) -> float | None:
     return float((clean <= value).mean() * 100)
 
 
-def percentile_bands(values: pl.Series, quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)) -> dict[str, float]:
+def percentile_bands(
+    values: pl.Series, quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
+) -> dict[str, float]:
     """Population bands (p10 … p90) of a metric for drawing a typist's position against them."""
     clean = values.drop_nulls()
     return {f"p{int(q * 100)}": float(clean.quantile(q)) for q in quantiles} if clean.len() else {}

@@ -3,8 +3,9 @@
 import plotly.express as px
 import streamlit as st
 
-from flowtype_core.ranker import ModelRegistry, models_dir_of, recommend_sentences, train_ranker
+from flowtype_core.ranker import ModelRegistry, models_dir_of, recommend_sentences
 from ui.auth import require_role
+from ui.pipeline_widgets import RUN_KEY, live_run, pipeline_runner, start_run
 from ui.resources import show_error, workbench
 
 user = require_role("researcher")
@@ -18,16 +19,17 @@ st.caption(
     "It is evaluated on typists it never saw (grouped folds) against simple baselines."
 )
 
-if st.button("Train now", type="primary"):
-    with st.status("Training the ranker…", expanded=True) as status:
-        bar = st.progress(0.0)
-        try:
-            record = train_ranker(wb, progress=lambda fraction, message: bar.progress(fraction, text=message))
-        except Exception as exc:
-            status.update(label="Training failed", state="error")
-            show_error(exc)
-        else:
-            status.update(label=f"Registered {record.version}", state="complete")
+runner = pipeline_runner(wb)
+# Training reads the gold tables, so "Train now" runs the incremental pipeline up to train_ranker:
+# layers with nothing new write nothing, and the task is watched like any other pipeline run.
+if st.button(
+    "Train now", type="primary", help=f"bronze → silver → gold → train_ranker on the {runner.name} runner"
+):
+    start_run(runner, "all")
+run_id = st.session_state.get(RUN_KEY)
+if run_id and any(task.name == "train_ranker" for task in runner.status(run_id).tasks):
+    live_run(runner, run_id, history=False)
+    st.page_link("pages/pipeline.py", label="All pipeline runs", icon=":material/account_tree:")
 
 versions = registry.versions()
 if not versions:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from flowtype_core import open_workbench
@@ -23,12 +24,22 @@ def test_train_from_the_page_then_see_metrics_and_recommendations(app_data: Path
     assert not at.exception
     assert any("No model yet" in i.value for i in at.info)
 
+    # "Train now" runs the pipeline's train_ranker task on the configured (local) runner.
     next(b for b in at.button if b.label == "Train now").click().run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    deadline = time.monotonic() + 180
+    while {m.value for m in at.metric if m.label == "train_ranker"} != {"succeeded"}:
+        assert time.monotonic() < deadline, [(m.label, m.value) for m in at.metric]
+        assert not {m.value for m in at.metric} & {"failed", "cancelled"}, [e.value for e in at.error]
+        time.sleep(0.3)
+        at.run()
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     record = ModelRegistry(app_data / "models").current()
     assert record is not None
-    assert at.metric[0].value == f"{record.metrics['held_out']['model']['ndcg@5']:.3f}"
+    ndcg = next(m for m in at.metric if m.label == "NDCG@5, held-out typists")
+    assert ndcg.value == f"{record.metrics['held_out']['model']['ndcg@5']:.3f}"
     assert len(at.get("plotly_chart")) == 2  # baselines and feature importance
     table = at.dataframe[-1].value
     assert len(table) == 5
