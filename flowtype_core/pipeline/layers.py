@@ -319,7 +319,9 @@ def run_gold(ctx: PipelineContext) -> LayerResult:
 # -- train_ranker ---------------------------------------------------------------------------------
 def run_train_ranker(ctx: PipelineContext) -> LayerResult:
     """Train and register the ranker from the gold ranker tables, unless the current model already
-    learnt from exactly this data (same fingerprint): then nothing is trained or written."""
+    learnt from exactly this data (same fingerprint) with the same feature code: then nothing is
+    trained or written."""
+    from flowtype_core.ranker.features import FEATURES_VERSION
     from flowtype_core.ranker.model import ModelRegistry
     from flowtype_core.ranker.train import TrainingData, train_from_frames
 
@@ -332,7 +334,12 @@ def run_train_ranker(ctx: PipelineContext) -> LayerResult:
         result.rows_in = examples.height
         current = ModelRegistry(ctx.models_dir).current()
         fingerprint = TrainingData.of(examples, units, "gold").fingerprint()
-        if current is not None and current.training_data.get("fingerprint") == fingerprint:
+        up_to_date = (
+            current is not None
+            and current.training_data.get("fingerprint") == fingerprint
+            and current.params.get("features_version") == FEATURES_VERSION  # same data, same feature code
+        )
+        if up_to_date:
             record, result.details["trained"] = current, False
         else:
             record = train_from_frames(

@@ -123,6 +123,14 @@ def test_all_trains_the_ranker_and_a_second_run_writes_nothing(
     assert versions(data_dir) == before
     assert sorted(p.name for p in (data_dir / "models").iterdir()) == models
 
+    # A model from older feature code is retrained even though the data is the same.
+    params_file = Path(reported["model_path"]) / "params.json"  # the current version
+    params = json.loads(params_file.read_text())
+    params["features_version"] -= 1
+    params_file.write_text(json.dumps(params))
+    third = run_targets(["train_ranker"], local_context(data_dir))
+    assert third[0].details["trained"] is True
+
 
 def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
