@@ -8,14 +8,13 @@ are ordered by press time (ties by keystroke id), never by keystroke id alone.
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
 from typing import Any
 
 import narwhals as nw
-from narwhals.typing import IntoFrame, IntoFrameT
+from narwhals.typing import IntoFrame
 
+from flowtype_core.engine import same_engine
 from flowtype_core.metrics.edit_distance import with_edit_distance
 
 SECTION_KEY = ("participant_id", "session_id", "test_section_id")
@@ -35,24 +34,6 @@ SUMMARY_METRICS = {
     "rollover": "rollover",
     "kspc": "kspc",
 }
-
-
-def _native_in_out(
-    fn: Callable[[nw.LazyFrame[Any]], nw.LazyFrame[Any]],
-) -> Callable[[IntoFrameT], IntoFrameT]:
-    """Run `fn` lazily on any native frame and hand back the caller's own frame type.
-
-    Eager input is made lazy first so that polars prunes the columns a metric does not need.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(frame: IntoFrameT) -> IntoFrameT:
-        wrapped = nw.from_native(frame)
-        if isinstance(wrapped, nw.DataFrame):
-            return fn(wrapped.lazy()).collect().to_native()
-        return fn(wrapped).to_native()
-
-    return wrapper
 
 
 def _prev(column: str) -> nw.Expr:
@@ -102,13 +83,13 @@ def _with_features(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     )
 
 
-@_native_in_out
+@same_engine
 def keystroke_features(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Per press: hold_ms, iki_ms (from the previous press), rollover flag, prev_letter, digraph."""
     return _with_features(ks)
 
 
-@_native_in_out
+@same_engine
 def section_metrics(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """One row per (participant_id, session_id, test_section_id).
 
@@ -172,13 +153,13 @@ def _mean_over(sections: nw.LazyFrame[Any], by: tuple[str, ...]) -> nw.LazyFrame
     )
 
 
-@_native_in_out
+@same_engine
 def session_metrics(sections: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """One row per (participant_id, session_id): means over its sections, counts, first/last press."""
     return _mean_over(sections, ("participant_id", "session_id"))
 
 
-@_native_in_out
+@same_engine
 def participant_metrics(sections: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """One row per participant: the mean over their sections (SPEC §3.5), counts, first/last press."""
     return _mean_over(sections, ("participant_id",))
@@ -205,7 +186,7 @@ def _plain(value: Any) -> float | int | None:
     return value if isinstance(value, int) else float(value)
 
 
-@_native_in_out
+@same_engine
 def digraph_latencies(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Per (participant_id, digraph): mean and median latency (the IKI into the second key), count."""
     return (
@@ -222,7 +203,7 @@ def digraph_latencies(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     )
 
 
-@_native_in_out
+@same_engine
 def key_stats(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Per key: presses, mean hold, mean IKI into it, and how often the next press is a backspace.
 

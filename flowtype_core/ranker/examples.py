@@ -31,13 +31,12 @@ population statistics and leave-one-section-out typist features are computed at 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import narwhals as nw
 import polars as pl
 
+from flowtype_core.engine import same_engine
 from flowtype_core.metrics import keystroke_features, section_metrics
 from flowtype_core.metrics.definitions import BACKSPACE, PRESS_ORDER, SECTION_ID, SECTION_KEY
 
@@ -89,19 +88,6 @@ def _lazy(frame: Any) -> nw.LazyFrame[Any]:
     return wrapped.lazy() if isinstance(wrapped, nw.DataFrame) else wrapped
 
 
-def _same_engine(fn: Callable[..., nw.LazyFrame[Any]]) -> Callable[..., Any]:
-    """Run `fn` lazily on a native frame (first argument) and return the caller's frame type."""
-
-    @functools.wraps(fn)
-    def wrapper(frame: Any, *args: Any) -> Any:
-        wrapped = nw.from_native(frame)
-        if isinstance(wrapped, nw.DataFrame):
-            return fn(wrapped.lazy(), *args).collect().to_native()
-        return fn(wrapped, *args).to_native()
-
-    return wrapper
-
-
 def _count(pattern: str) -> nw.Expr:
     """Characters of the sentence matching a one-character regex class (Rust and Java alike)."""
     text = nw.col("sentence")
@@ -116,7 +102,7 @@ def text_feature_exprs() -> list[nw.Expr]:
     ]
 
 
-@_same_engine
+@same_engine
 def sentence_features(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """`frame` (any engine, with a `sentence` column) plus the `TEXT_COLUMNS` counts."""
     return frame.with_columns(*text_feature_exprs())
@@ -126,7 +112,7 @@ def _capped_iki() -> nw.Expr:
     return nw.col("iki_ms").clip(upper_bound=IKI_CAP_MS)
 
 
-@_same_engine
+@same_engine
 def build_examples(sections: nw.LazyFrame[Any], features: Any) -> nw.LazyFrame[Any]:
     """`gold_ranker_examples`: one row per section with its grade label and sentence counts.
 
@@ -169,7 +155,7 @@ def build_examples(sections: nw.LazyFrame[Any], features: Any) -> nw.LazyFrame[A
     )
 
 
-@_same_engine
+@same_engine
 def build_units(features: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """`gold_ranker_units`: per section, presses, capped IKI sum and corrections per key and digraph.
 
