@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import random
 import time
 from collections.abc import Iterable
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from flowtype_core.ids import check_id
 from flowtype_core.redaction import redact
-from flowtype_core.store.atomic import atomic_write_text, folder_lock
+from flowtype_core.store.atomic import atomic_write_many, atomic_write_text, folder_lock
 
 SESSION_ROW = "_session"  # entry name for "push the session row"
 BASE_DELAY_S = 1.0
@@ -72,30 +71,22 @@ class Outbox:
 
     def put(self, lakehouse: str, participant_id: str, session_id: str, section: str) -> OutboxEntry:
         """Record work to do; a newer put for the same section supersedes the older one."""
-        entry = self._new_entry(lakehouse, participant_id, session_id, section)
-        folder = self._dir(lakehouse)
-        with folder_lock(folder):
-            atomic_write_text(folder / entry.filename, json.dumps(asdict(entry)))
-        return entry
+        return self.put_many(lakehouse, [(participant_id, session_id, section)])[0]
 
-    def put_many(self, lakehouse: str, keys: Iterable[tuple[str, str, str]]) -> int:
-        """`put` for many (participant_id, session_id, section) at once, e.g. a resync of thousands.
+    def put_many(self, lakehouse: str, keys: Iterable[tuple[str, str, str]]) -> list[OutboxEntry]:
+        """`put` for many (participant_id, session_id, section) at once (a sentence, an import, a resync).
 
-        One lock and one flush to disk for the lot instead of two fsyncs per entry. Each file
-        appears whole (temp file + rename), so a killed process leaves entries whole or absent;
-        a power cut before the flush can only lose entries that a re-run of the resync puts back.
+        One lock, each file written whole (temp file, fsync, rename) and one folder fsync for the
+        lot, so entries survive a crash or a power cut and never appear half-written.
         """
         entries = [self._new_entry(lakehouse, p, s, n) for p, s, n in keys]
-        if not entries:
-            return 0
-        folder = self._dir(lakehouse)
-        with folder_lock(folder):
-            for entry in entries:
-                tmp = folder / f".{entry.filename}.tmp"
-                tmp.write_text(json.dumps(asdict(entry)), "utf-8")
-                os.replace(tmp, folder / entry.filename)
-            os.sync()
-        return len(entries)
+        if entries:
+            folder = self._dir(lakehouse)
+            with folder_lock(folder):
+                atomic_write_many(
+                    folder, [(e.filename, json.dumps(asdict(e)).encode("utf-8")) for e in entries]
+                )
+        return entries
 
     def entries(self, lakehouse: str | None = None, *, due_only: bool = False) -> list[OutboxEntry]:
         """Pending entries, oldest first; `due_only` leaves out those still backing off."""

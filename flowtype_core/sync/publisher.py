@@ -70,8 +70,7 @@ class Publisher:
         """Durably note that these sections (and the session row) must reach every lakehouse."""
         names = [*sections, SESSION_ROW] if session_row else list(sections)
         for lakehouse in self.lakehouses:
-            for name in names:
-                self.outbox.put(lakehouse, participant_id, session_id, name)
+            self.outbox.put_many(lakehouse, [(participant_id, session_id, name) for name in names])
         self._wake.set()
 
     def drain(

@@ -162,7 +162,7 @@ class SyncService:
                 (p, s, SESSION_ROW)
                 for p, s in in_csv.select("participant_id", "session_id").unique().iter_rows()
             ]
-            queued += self.outbox.put_many(str(name), [*keys, *session_rows])
+            queued += len(self.outbox.put_many(str(name), [*keys, *session_rows]))
         drained = self.publisher.drain(force=True, progress=progress)
         after = self.validator.validate(record=False)
         result = ResyncResult(

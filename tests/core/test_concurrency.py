@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import json
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +13,7 @@ import polars as pl
 
 from flowtype_core import open_workbench
 from flowtype_core.corpus import load_corpus
-from tests.conftest import make_batch
+from tests.conftest import ROOT, make_batch
 
 THREADS = 20
 SECTIONS = 15
@@ -32,7 +34,8 @@ def _type_sessions(data_dir: str, participant_prefix: str, count: int, errors: l
         errors.append(repr(exc))
 
 
-def _other_process(data_dir: str, queue) -> None:
+def other_process(data_dir: str) -> None:
+    """The second writer: four typists in their own interpreter, then drain; prints the outcome."""
     errors: list[str] = []
     threads = [
         threading.Thread(target=_type_sessions, args=(data_dir, f"proc-{t}", SECTIONS, errors))
@@ -42,16 +45,14 @@ def _other_process(data_dir: str, queue) -> None:
         t.start()
     for t in threads:
         t.join()
-    wb = open_workbench(data_dir=data_dir)
-    drained = wb.publisher.wait_idle(120)
-    queue.put((errors, drained))
+    drained = open_workbench(data_dir=data_dir).publisher.wait_idle(120)
+    print(json.dumps({"errors": errors, "drained": drained}), flush=True)
 
 
 def test_threads_and_a_second_process_write_every_section_exactly_once(data_dir: Path):
-    ctx = multiprocessing.get_context("spawn")  # delta-rs hangs in forked children
-    queue = ctx.Queue()
-    other = ctx.Process(target=_other_process, args=(str(data_dir), queue))
-    other.start()
+    # A fresh interpreter (not multiprocessing): it shares nothing with this process but the files.
+    code = f"from tests.core.test_concurrency import other_process; other_process({str(data_dir)!r})"
+    other = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
 
     wb = open_workbench(data_dir=data_dir)
     wb.publisher.start()  # the app's background publisher drains while threads submit
@@ -64,8 +65,9 @@ def test_threads_and_a_second_process_write_every_section_exactly_once(data_dir:
         t.start()
     for t in threads:
         t.join()
-    other_errors, other_drained = queue.get(timeout=300)
-    other.join(60)
+    out, _ = other.communicate(timeout=300)
+    outcome = json.loads(out.strip().splitlines()[-1])
+    other_errors, other_drained = outcome["errors"], outcome["drained"]
     wb.publisher.stop()
     assert errors == [] and other_errors == []
     assert other_drained
