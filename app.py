@@ -2,15 +2,22 @@
 
 import streamlit as st
 
-from ui.auth import login_gate
+from ui.auth import login_gate, login_page
 from ui.navigation import pages_for
 from ui.resources import workbench
 
 st.set_page_config(page_title="FlowType", page_icon=":material/keyboard:", layout="wide")
-user = login_gate(workbench())
+wb = workbench()
+user = login_gate(wb)
+
+
+def log_in() -> None:
+    login_page(wb)
+
+
+# A navigation is always declared: without one Streamlit would list the pages/ folder and route to
+# its files by URL. Logged out, the login page is the only page there is.
 if user is None:
-    # Logged out: declare a navigation with nothing behind it, so no page file is routable by URL
-    # (without st.navigation Streamlit would fall back to listing the pages/ folder).
-    st.navigation([st.Page(lambda: None, title="Log in", url_path="login")], position="hidden").run()
-    st.stop()
-st.navigation(pages_for(user.role)).run()
+    st.navigation([st.Page(log_in, title="Log in")], position="hidden").run()
+else:
+    st.navigation(pages_for(user.role)).run()

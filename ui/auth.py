@@ -49,30 +49,33 @@ def _authenticator(wb: Workbench) -> stauth.Authenticate:
 
 
 def login_gate(wb: Workbench) -> User | None:
-    """The logged-in user, or None after drawing the first-run or login form."""
-    if wb.accounts.is_empty():
-        _first_run(wb)
-        return None
-    authenticator = _authenticator(wb)
-    try:
-        authenticator.login(location="main", fields={"Form name": "Log in to FlowType"})
-    except Exception as exc:  # a stale or tampered cookie must not break the login page
-        show_error(exc)
-    status = st.session_state.get("authentication_status")
-    if status is False:
-        st.error("Username or password is incorrect.")
-    if not status:
-        st.session_state.pop(USER_KEY, None)
-        return None
-    user = wb.accounts.get(st.session_state.get("username", ""))
-    if user is None:  # account removed while logged in
+    """The logged-in user (drawing the sidebar's logout), or None: then show `login_page`."""
+    username = st.session_state.get("username", "") if st.session_state.get("authentication_status") else ""
+    user = wb.accounts.get(username) if username else None  # None too when the account was removed
+    if user is None:
         st.session_state.pop(USER_KEY, None)
         return None
     st.session_state[USER_KEY] = user
     with st.sidebar:
         st.caption(f"Logged in as **{user.name}** ({user.role})")
-        authenticator.logout("Log out", location="sidebar", callback=_on_logout)
+        _authenticator(wb).logout("Log out", location="sidebar", callback=_on_logout)
     return user
+
+
+def login_page(wb: Workbench) -> None:
+    """The only page while logged out: the first-run form, or the login form (cookie included)."""
+    if wb.accounts.is_empty():
+        _first_run(wb)
+        return
+    try:
+        _authenticator(wb).login(location="main", fields={"Form name": "Log in to FlowType"})
+    except Exception as exc:  # a stale or tampered cookie must not break the login page
+        show_error(exc)
+    status = st.session_state.get("authentication_status")
+    if status is False:
+        st.error("Username or password is incorrect.")
+    elif status:
+        st.rerun()  # logged in: the role's navigation replaces this page
 
 
 def _on_logout(_: object = None) -> None:
