@@ -43,6 +43,24 @@ def _lock_for(path: Path) -> threading.Lock:
         return _table_locks.setdefault(str(path.resolve()), threading.Lock())
 
 
+_open_tables: dict[str, DeltaTable] = {}
+
+
+def _current(path: Path) -> DeltaTable:
+    """This process's handle on a table, brought up to date (call with the table's lock held).
+
+    Re-opening replays the log on every commit; an incremental update reads only what other
+    writers committed since, which keeps commit time flat as versions accumulate.
+    """
+    key = str(path.resolve())
+    table = _open_tables.get(key)
+    if table is None:
+        table = _open_tables[key] = DeltaTable(key)
+    else:
+        table.update_incremental()
+    return table
+
+
 def with_commit_retry(action: Callable[[], T], *, what: str, attempts: int = 12) -> T:
     """Run `action`, retrying when another process committed first; other errors propagate."""
     for attempt in range(attempts):
@@ -89,7 +107,7 @@ class LocalDeltaLakehouse(Lakehouse):
         path = self.path(table)
 
         def commit() -> None:
-            write_deltalake(str(path), data, mode="overwrite", predicate=predicate)
+            write_deltalake(_current(path), data, mode="overwrite", predicate=predicate)
 
         with _lock_for(path):
             with_commit_retry(commit, what=f"replace rows in {table}")
@@ -133,7 +151,7 @@ class LocalDeltaLakehouse(Lakehouse):
             path = self.path(table)
 
             def delete(path: Path = path) -> dict:
-                return DeltaTable(str(path)).delete(predicate)
+                return _current(path).delete(predicate)
 
             with _lock_for(path):
                 metrics = with_commit_retry(delete, what=f"delete from {table}")
