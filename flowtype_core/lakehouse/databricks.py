@@ -270,12 +270,7 @@ class DatabricksLakehouse(Lakehouse):
 
     def close(self) -> None:
         with self._lock:
-            conn, self._conn = self._conn, None
-            if conn is not None:
-                try:
-                    conn.close()
-                except Exception as exc:  # closing a dead connection must not fail the caller
-                    log.debug("closing the Databricks connection: %s", redact(exc))
+            self._drop_connection()
             if self._staging is not None:
                 shutil.rmtree(self._staging, ignore_errors=True)
                 self._staging = None
