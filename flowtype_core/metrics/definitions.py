@@ -9,6 +9,7 @@ are ordered by press time (ties by keystroke id), never by keystroke id alone.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import narwhals as nw
@@ -16,12 +17,9 @@ from narwhals.typing import IntoFrame
 
 from flowtype_core.engine import same_engine
 from flowtype_core.metrics.edit_distance import with_edit_distance
+from flowtype_core.metrics.press_order import PressOrdered, in_press_order, previous_name
 
 SECTION_KEY = ("participant_id", "session_id", "test_section_id")
-# A section is identified by (participant_id, test_section_id), the table key (SPEC §2); grouping
-# and ordering by those two alone is cheaper, and session_id rides along.
-SECTION_ID = ("participant_id", "test_section_id")
-PRESS_ORDER = ("press_time", "keystroke_id")
 BACKSPACE = "BKSP"
 TIMING_FEATURES = ("hold_ms", "iki_ms", "rollover")
 # Metrics averaged from sections to sessions and participants, and summarised over participants.
@@ -36,19 +34,11 @@ SUMMARY_METRICS = {
 }
 
 
-def _prev(column: str) -> nw.Expr:
-    """The value at the previous press of the same section, in press order."""
-    return nw.col(column).shift(1).over(*SECTION_ID, order_by=PRESS_ORDER)
-
-
-def _with_timing(ks: nw.LazyFrame[Any], *previous: str) -> nw.LazyFrame[Any]:
-    """Add hold_ms, iki_ms and the rollover flag, plus `_prev_<c>` for each column in `previous`.
-
-    The previous press's values are windowed once and then combined: windows dominate the cost.
-    """
-    windowed = {"press_time", "release_time", *previous}
-    prev_press, prev_release = nw.col("_prev_press_time"), nw.col("_prev_release_time")
-    return ks.with_columns(*(_prev(c).alias(f"_prev_{c}") for c in sorted(windowed))).with_columns(
+def _with_timing(ks: nw.LazyFrame[Any], *previous: str) -> PressOrdered:
+    """Add hold_ms, iki_ms and the rollover flag, plus `_prev_<c>` for each column in `previous`."""
+    ordered = in_press_order(ks, ("press_time", "release_time", *previous))
+    prev_press, prev_release = nw.col(previous_name("press_time")), nw.col(previous_name("release_time"))
+    timed = ordered.frame.with_columns(
         (nw.col("release_time") - nw.col("press_time")).alias("hold_ms"),
         (nw.col("press_time") - prev_press).alias("iki_ms"),
         # Null for a section's first press; an unknown (never released) previous key is no rollover.
@@ -56,31 +46,29 @@ def _with_timing(ks: nw.LazyFrame[Any], *previous: str) -> nw.LazyFrame[Any]:
         .then((nw.col("press_time") < prev_release).fill_null(value=False))
         .alias("rollover"),
     )
+    return replace(ordered, frame=timed)
 
 
-def _timing_of(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+def _timing_of(ks: nw.LazyFrame[Any]) -> PressOrdered:
     """Per-press timing features: reused when the frame has them, computed otherwise.
 
-    Silver keystrokes carry them (SPEC §3.7, from `keystroke_features`); the windows that order
-    presses are most of the cost, so gold over silver rows does not pay for them twice.
+    Silver keystrokes carry them (SPEC §3.7, from `keystroke_features`); ordering presses is most
+    of the cost, so gold over silver rows does not pay for it twice.
     """
     if set(TIMING_FEATURES) <= set(ks.collect_schema().names()):
-        return ks
+        return in_press_order(ks)
     return _with_timing(ks)
 
 
 def _with_features(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    prev_letter = nw.col("_prev_letter")
+    prev_letter = nw.col(previous_name("letter"))
     both_chars = (nw.col("letter").str.len_chars() == 1) & (prev_letter.str.len_chars() == 1)
-    return (
-        _with_timing(ks, "letter")
-        .with_columns(
-            prev_letter.alias("prev_letter"),
-            # Only character pairs form a digraph: "SHIFT" then "T" is not the digraph "ST".
-            nw.when(both_chars).then(nw.concat_str(prev_letter, nw.col("letter"))).alias("digraph"),
-        )
-        .drop("_prev_press_time", "_prev_release_time", "_prev_letter")
-    )
+    ordered = _with_timing(ks, "letter")
+    return ordered.frame.with_columns(
+        prev_letter.alias("prev_letter"),
+        # Only character pairs form a digraph: "SHIFT" then "T" is not the digraph "ST".
+        nw.when(both_chars).then(nw.concat_str(prev_letter, nw.col("letter"))).alias("digraph"),
+    ).drop(*(previous_name(c) for c in ("press_time", "release_time", "letter")), *ordered.helper_columns)
 
 
 @same_engine
@@ -103,11 +91,11 @@ def section_metrics(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     input_chars = nw.col("user_input").str.len_chars()
     duration = nw.col("duration_ms")
     longer = nw.max_horizontal(nw.col("sentence").str.len_chars(), input_chars)
+    timed = _timing_of(ks)
     per_section = (
-        _timing_of(ks)
-        .group_by(*SECTION_ID)
+        timed.frame.group_by(*timed.section_keys)
         .agg(
-            nw.col("session_id").any_value(),
+            *(nw.col(c).any_value() for c in SECTION_KEY if c not in timed.section_keys),
             nw.col("sentence").any_value(),
             nw.col("user_input").any_value(),
             nw.len().cast(nw.Int64).alias("keystroke_count"),

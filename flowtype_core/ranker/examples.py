@@ -38,7 +38,8 @@ import polars as pl
 
 from flowtype_core.engine import same_engine
 from flowtype_core.metrics import keystroke_features, section_metrics
-from flowtype_core.metrics.definitions import BACKSPACE, PRESS_ORDER, SECTION_ID, SECTION_KEY
+from flowtype_core.metrics.definitions import BACKSPACE, SECTION_KEY
+from flowtype_core.metrics.press_order import in_press_order, previous_name
 
 EXAMPLES_TABLE = "gold_ranker_examples"
 UNITS_TABLE = "gold_ranker_units"
@@ -166,9 +167,8 @@ def build_units(features: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
         _capped_iki().alias("_iki"),
         nw.col("digraph").str.to_lowercase().alias("_digraph"),
     )
-    presses = presses.with_columns(
-        nw.col("_digraph").shift(1).over(*SECTION_ID, order_by=list(PRESS_ORDER)).alias("_prev_digraph")
-    )
+    ordered = in_press_order(presses, ("_digraph",))
+    presses = ordered.frame.rename({previous_name("_digraph"): "_prev_digraph"}).drop(*ordered.helper_columns)
     backspaces = presses.filter(nw.col("letter") == BACKSPACE)
     parts = []
     for kind, unit, corrected_unit in (
