@@ -85,11 +85,11 @@ def _polars(native: pl.LazyFrame, previous: Sequence[str]) -> PressOrdered:
 
 
 def _window(frame: nw.LazyFrame[Any], previous: Sequence[str]) -> PressOrdered:
-    prev = (nw.col(c).shift(1).over(*SECTION_ID, order_by=list(PRESS_ORDER)) for c in previous)
-    return PressOrdered(
-        frame.with_columns(*(e.alias(previous_name(c)) for e, c in zip(prev, previous, strict=True))),
-        SECTION_ID,
-    )
+    prev = [
+        nw.col(c).shift(1).over(*SECTION_ID, order_by=list(PRESS_ORDER)).alias(previous_name(c))
+        for c in previous
+    ]
+    return PressOrdered(frame.with_columns(*prev) if prev else frame, SECTION_ID)
 
 
 def in_press_order(frame: nw.LazyFrame[Any], previous: Sequence[str] = ()) -> PressOrdered:

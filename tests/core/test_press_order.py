@@ -101,3 +101,10 @@ def test_metrics_do_not_depend_on_row_order() -> None:
         assert section_metrics(arranged).sort("test_section_id").equals(expected)
     features = keystroke_features(frame.reverse()).sort(ORDER)
     assert features.equals(keystroke_features(frame).sort(ORDER))
+
+
+def test_window_path_without_previous_columns_only_names_the_section_keys() -> None:
+    frame = typed(3)
+    ordered = _window(nw.from_native(frame.lazy()), ())
+    assert ordered.section_keys == ("participant_id", "test_section_id") and not ordered.helper_columns
+    assert ordered.frame.to_native().collect().equals(frame)
