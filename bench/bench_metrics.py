@@ -6,8 +6,9 @@ The data is the Aalto sample replicated under new participant ids, written once 
 (git-ignored) and reused, twice: raw keystrokes, and the silver shape (`keystroke_features`
 added, as the pipeline's silver table keeps them). Timings, each file read inside its timing:
   read     `pl.read_parquet` of every column: the floor any engine pays to see the data;
-  metrics  `section_metrics` + `participant_metrics` from raw keystrokes (ordering windows
-           included) and from silver rows (the windows were paid once, at silver time);
+  metrics  `section_metrics` + `participant_metrics` from raw keystrokes (putting presses in
+           order included: on polars a check of the stored order, a sort only when it fails) and
+           from silver rows (timing features already there, at silver time);
   one      `section_metrics` on a single section (what the recorder does after each sentence);
   pandas   a plain pandas groupby-apply of the same definitions from raw keystrokes; timed on a
            subset of whole participants and extrapolated linearly (it says so): too slow for all.
