@@ -9,14 +9,16 @@ the data) and `replace` (atomically swap the rows of the given keys).
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 
+from flowtype_core.errors import InvalidInput
 from flowtype_core.lakehouse.local_delta import with_commit_retry
 
 # Above this many keys a replace rewrites the table instead of sending a huge predicate.
@@ -33,8 +35,11 @@ class Catalog(ABC):
         """The table as a lazy native frame, or None when it does not exist yet."""
 
     @abstractmethod
-    def read_csv_text(self, files: Sequence[Path], columns: Sequence[str]) -> Any:
-        """CSV files with every column as text and `_source_file` holding each row's file path."""
+    def read_csv_text(self, files: pl.DataFrame, columns: Sequence[str]) -> Any:
+        """The rows of CSV files, every column as text, each with its file's lineage.
+
+        `files` holds `path` (where to read) and the lineage columns copied onto the file's rows.
+        """
 
     @abstractmethod
     def frame(self, data: pl.DataFrame) -> Any:
@@ -97,6 +102,58 @@ def key_predicate(keys: pl.DataFrame) -> str:
     return " OR ".join(parts) if parts else "FALSE"
 
 
+def _csv_bodies(paths: Iterable[str]) -> dict[bytes, list[tuple[int, bytes | memoryview]]]:
+    """Many CSV files' rows as text, grouped by header line: `{header: [(position in paths, body)]}`.
+
+    Per-file parsing costs more than the parsing itself at thousands of files, so the bodies of a
+    group are parsed in one call. Each body ends with a newline; a file that is missing or has no
+    line break (empty, or a bare header) holds nothing.
+    """
+    by_header: dict[bytes, list[tuple[int, bytes | memoryview]]] = {}
+    for position, path in enumerate(paths):
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except FileNotFoundError:
+            continue
+        cut = raw.find(b"\n") + 1
+        if cut == 0:
+            continue
+        body = memoryview(raw)[cut:]
+        by_header.setdefault(raw[:cut], []).append(
+            (position, body if raw.endswith(b"\n") else bytes(body) + b"\n")
+        )
+    return by_header
+
+
+def _rows_by_file(
+    header: bytes, bodies: list[tuple[int, bytes | memoryview]], paths: Sequence[str]
+) -> tuple[pl.DataFrame, pl.Series]:
+    """One header's file bodies parsed at once: the rows, and each row's file (position in `paths`).
+
+    A marker line (a fresh nonce and the file's position) goes before each body. A file that ends
+    inside a quoted field swallows the next marker, and then its rows cannot be told from the next
+    file's: that is refused, naming the file.
+    """
+    nonce = uuid.uuid4().hex
+    text = [header]
+    for position, body in bodies:
+        text += [f"{nonce}{position}\n".encode(), body]
+    parsed = pl.read_csv(
+        b"".join(text), infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True
+    )
+    first = parsed.to_series(0)
+    is_marker = first.str.starts_with(nonce)
+    found = first.filter(is_marker).str.slice(len(nonce)).cast(pl.Int64).to_list()
+    positions = [position for position, _ in bodies]
+    if found != positions:
+        lost = next(i for i, position in enumerate(positions) if i >= len(found) or found[i] != position)
+        culprit = paths[positions[max(lost - 1, 0)]]
+        raise InvalidInput(f"{culprit}: a quoted field is never closed; fix or remove the file")
+    owner = pl.Series(positions).gather((is_marker.cum_sum() - 1).filter(~is_marker))
+    return parsed.filter(~is_marker), owner
+
+
 class LocalDeltaCatalog(Catalog):
     """Delta tables under `<data-dir>/lakehouse/<table>`, read with polars, written with delta-rs."""
 
@@ -117,27 +174,19 @@ class LocalDeltaCatalog(Catalog):
         path = self.path(table)
         return pl.scan_delta(str(path)) if DeltaTable.is_deltatable(str(path)) else None
 
-    def read_csv_text(self, files: Sequence[Path], columns: Sequence[str]) -> pl.LazyFrame:
-        # One multi-file scan per distinct header (normally one for all files): per-file scans cost
-        # more than the parsing. Files written by other tools may lack or add columns: the groups are
-        # lined up by name.
-        by_header: dict[bytes, list[Path]] = {}
-        for path in files:
-            with path.open("rb") as handle:
-                by_header.setdefault(handle.readline().rstrip(b"\r\n"), []).append(path)
-        frames = [
-            pl.scan_csv(
-                group,
-                infer_schema=False,
-                encoding="utf8-lossy",
-                truncate_ragged_lines=True,
-                include_file_paths="_source_file",
-            )
-            for group in by_header.values()
-        ]
+    def read_csv_text(self, files: pl.DataFrame, columns: Sequence[str]) -> pl.LazyFrame:
+        # Thousands of small files: read as bytes and parsed in one call per header (`_csv_bodies`,
+        # `_rows_by_file`). Files written by other tools may lack or add columns: the groups are lined
+        # up by name.
+        lineage = files.drop("path")
+        paths = files["path"].to_list()
+        frames = []
+        for header, bodies in _csv_bodies(paths).items():
+            rows, owner = _rows_by_file(header, bodies, paths)
+            frames.append(pl.concat([rows, lineage.select(pl.all().gather(owner))], how="horizontal"))
         if not frames:
-            return pl.LazyFrame(schema=dict.fromkeys([*columns, "_source_file"], pl.String))
-        return pl.concat(frames, how="diagonal")
+            return pl.LazyFrame(schema={**dict.fromkeys(columns, pl.String), **lineage.schema})
+        return pl.concat(frames, how="diagonal").lazy()
 
     def frame(self, data: pl.DataFrame) -> pl.LazyFrame:
         return data.lazy()

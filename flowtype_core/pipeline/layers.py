@@ -182,14 +182,8 @@ def run_bronze(ctx: PipelineContext) -> LayerResult:
             if candidates.is_empty():
                 continue
             ctx.progress(f"bronze: {candidates.height} new {source.file_name} files")
-            raw = nw.from_native(catalog.read_csv_text([Path(p) for p in candidates["path"]], source.columns))
-            lineage = nw.from_native(
-                catalog.frame(candidates.select(pl.col("path").alias("_path"), SOURCE_FILE, SOURCE_HASH))
-            )
-            raw = raw.rename({SOURCE_FILE: "_path"}).join(lineage, on="_path", how="left").drop("_path")
-            rows = catalog.materialize(
-                transforms.bronze_rows(raw.to_native(), source.columns, ingested_at=ingested_at)
-            )
+            raw = catalog.read_csv_text(candidates.select("path", SOURCE_FILE, SOURCE_HASH), source.columns)
+            rows = catalog.materialize(transforms.bronze_rows(raw, source.columns, ingested_at=ingested_at))
             result.rows_in += catalog.count(rows)
             _write(result, catalog, source.table, rows)
         # Recorded last: a crash before this re-ingests the files, and silver keeps the latest copy.

@@ -9,7 +9,6 @@ with plain SQL (Spark has no public API for a table's transaction ids).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -38,13 +37,15 @@ class SparkCatalog(Catalog):
     def scan(self, table: str) -> Any | None:
         return self.spark.table(self.name(table)) if self._exists(table) else None
 
-    def read_csv_text(self, files: Sequence[Path], columns: Sequence[str]) -> Any:
+    def read_csv_text(self, files: pl.DataFrame, columns: Sequence[str]) -> Any:
         from pyspark.sql import functions as F
 
-        frame = self.spark.read.csv([str(f) for f in files], header=True, inferSchema=False, multiLine=True)
+        paths = files["path"].to_list()
+        frame = self.spark.read.csv(paths, header=True, inferSchema=False, multiLine=True)
         # Spark reports `file:/Volumes/...` or `dbfs:/Volumes/...`: back to the path we listed.
         path = F.regexp_replace(F.col("_metadata.file_path"), r"^(file|dbfs):/+", "/")
-        return frame.withColumn("_source_file", path)
+        lineage = F.broadcast(self.frame(files.rename({"path": "_path"})))
+        return frame.withColumn("_path", path).join(lineage, on="_path", how="left").drop("_path")
 
     def frame(self, data: pl.DataFrame) -> Any:
         return self.spark.createDataFrame(data.to_arrow())
