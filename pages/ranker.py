@@ -5,7 +5,7 @@ import streamlit as st
 
 from flowtype_core.ranker import ModelRegistry, models_dir_of, recommend_sentences
 from ui.auth import require_role
-from ui.pipeline_widgets import RUN_KEY, live_run, pipeline_runner, start_run
+from ui.pipeline_widgets import RUN_KEY, fetch_models, live_run, pipeline_runner, start_run
 from ui.resources import show_error, workbench
 
 user = require_role("researcher")
@@ -20,6 +20,7 @@ st.caption(
 )
 
 runner = pipeline_runner(wb)
+fetch_models(runner, wb)  # a model the Databricks job trained is served from <data>/models like any other
 # Training reads the gold tables, so "Train now" runs the incremental pipeline up to train_ranker:
 # layers with nothing new write nothing, and the task is watched like any other pipeline run.
 if st.button(

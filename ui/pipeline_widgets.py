@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from flowtype_core import Workbench
@@ -10,6 +12,7 @@ from flowtype_core.pipeline.runners import Runner, open_runner
 from ui.resources import show_error
 
 REFRESH_SECONDS = 1.0
+MODEL_FETCH_SECONDS = 60  # how long the Ranker page trusts its last look at the runner's models
 TASK_COLUMNS = ("name", "state", "rows_in", "rows_written", "quarantined", "seconds", "error")
 RUN_KEY = "flowtype_pipeline_run"
 
@@ -28,6 +31,22 @@ def pipeline_runner(wb: Workbench) -> Runner:
         show_error(exc)
         st.stop()
         raise  # unreachable: st.stop ends the script run
+
+
+@st.cache_data(ttl=MODEL_FETCH_SECONDS, show_spinner="Looking for a newer model on the runner…")
+def _fetched_models(_runner: Runner, data_dir: str, name: str) -> dict[str, Any]:
+    return _runner.sync_models()
+
+
+def fetch_models(runner: Runner, wb: Workbench) -> None:
+    """Copy a model the runner trained elsewhere (a Databricks job) into the registry, and say so."""
+    try:
+        fetched = _fetched_models(runner, str(wb.data_dir), runner.name)
+    except FlowTypeError as exc:
+        show_error(exc)
+        return
+    if fetched.get("files"):
+        st.toast(f"Fetched the model {fetched['source']} as {fetched['version']}")
 
 
 def start_run(runner: Runner, target: str) -> str | None:
@@ -52,6 +71,8 @@ def show_run(runner: Runner, run_id: str) -> bool:
     )
     if record.url:
         st.link_button("Open the run in Databricks", record.url)
+    for name, value in record.details.items():  # e.g. session files sent to the volume, model fetched
+        st.caption(f"{name}: " + ", ".join(f"{k} {v}" for k, v in value.items()))
     for column, task in zip(st.columns(len(record.tasks) or 1), record.tasks, strict=False):
         column.metric(task.name, task.state, help=task.error)
     st.dataframe([{c: getattr(t, c) for c in TASK_COLUMNS} for t in record.tasks], hide_index=True)

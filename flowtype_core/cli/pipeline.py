@@ -45,7 +45,8 @@ def _runner(args: argparse.Namespace) -> Runner:
 
 
 def summary(record: RunRecord) -> dict[str, Any]:
-    """A run as plain JSON: per task its state, rows, quarantined rows, seconds and details."""
+    """A run as plain JSON: per task its state, rows, quarantined rows, seconds and details; the run's
+    own details (files uploaded to the volume, the model downloaded) alongside."""
     return {
         "run_id": record.run_id,
         "runner": record.runner,
@@ -55,6 +56,7 @@ def summary(record: RunRecord) -> dict[str, Any]:
         "error": record.error,
         "seconds": record.elapsed_seconds(),
         "tasks": {t.name: {**{f: getattr(t, f) for f in TASK_FIELDS}, **t.details} for t in record.tasks},
+        "details": record.details,
     }
 
 
@@ -66,6 +68,7 @@ def _text(record: RunRecord) -> str:
         + (f"  {t.error}" if t.error else "")
         for t in record.tasks
     ]
+    lines += [f"  {name}: {value}" for name, value in record.details.items()]
     if record.url:
         lines.append(f"  {record.url}")
     return "\n".join(lines)

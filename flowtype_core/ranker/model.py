@@ -29,6 +29,9 @@ from flowtype_core.ranker.features import FEATURES, History, Population, section
 from flowtype_core.store.atomic import atomic_write_text
 
 MODEL_FILE = "model.txt"
+UNITS_FILE = "population_units.parquet"
+SENTENCES_FILE = "population_sentences.parquet"
+FEATURES_FILE = "features.json"
 CURRENT = "current"
 _FILES = {
     "params": "params.json",
@@ -66,9 +69,9 @@ class RankerModel:
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / MODEL_FILE).write_text(self.booster.model_to_string(), encoding="utf-8")
-        self.population.units.write_parquet(folder / "population_units.parquet")
-        self.population.sentences.write_parquet(folder / "population_sentences.parquet")
-        (folder / "features.json").write_text(json.dumps(list(self.features)), encoding="utf-8")
+        self.population.units.write_parquet(folder / UNITS_FILE)
+        self.population.sentences.write_parquet(folder / SENTENCES_FILE)
+        (folder / FEATURES_FILE).write_text(json.dumps(list(self.features)), encoding="utf-8")
         return folder
 
 
@@ -92,10 +95,10 @@ def _load_cached(folder: str, _mtime: int) -> RankerModel:
     root = Path(folder)
     booster = lgb.Booster(model_str=(root / MODEL_FILE).read_text(encoding="utf-8"))
     population = Population(
-        pl.read_parquet(root / "population_units.parquet"),
-        pl.read_parquet(root / "population_sentences.parquet"),
+        pl.read_parquet(root / UNITS_FILE),
+        pl.read_parquet(root / SENTENCES_FILE),
     )
-    features = tuple(json.loads((root / "features.json").read_text(encoding="utf-8")))
+    features = tuple(json.loads((root / FEATURES_FILE).read_text(encoding="utf-8")))
     return RankerModel(booster, population, features)
 
 
@@ -150,8 +153,8 @@ class ModelRegistry:
         """Every complete version, oldest first."""
         if not self.root.is_dir():
             return []
-        folders = sorted(p for p in self.root.iterdir() if p.is_dir() and _version_number(p.name) is not None)
-        return [ModelRecord.read(p) for p in sorted(folders, key=lambda p: _version_number(p.name) or 0)]
+        folders = sorted(p for p in self.root.iterdir() if p.is_dir() and version_number(p.name) is not None)
+        return [ModelRecord.read(p) for p in sorted(folders, key=lambda p: version_number(p.name) or 0)]
 
     def current(self) -> ModelRecord | None:
         """The version the app serves, or None before the first training."""
@@ -171,8 +174,7 @@ class ModelRegistry:
         make_current: bool = True,
     ) -> ModelRecord:
         """Write a new version atomically and (by default) point `current` at it."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
+        staging = self.new_staging()
         try:
             model.save(staging)
             created_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -187,10 +189,23 @@ class ModelRegistry:
                     json.dumps(contents[key], indent=2, sort_keys=key != "feature_importance"),
                     encoding="utf-8",
                 )
-            folder = self._claim(staging)
+            return self.adopt(staging, make_current=make_current)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
+
+    def new_staging(self) -> Path:
+        """An empty directory inside the registry to write a version into before `adopt` names it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=".staging-", dir=self.root))
+
+    def adopt(self, staging: Path, *, make_current: bool = True) -> ModelRecord:
+        """Turn a complete staged version (trained here or copied from elsewhere) into the next version."""
+        needed = (MODEL_FILE, UNITS_FILE, SENTENCES_FILE, FEATURES_FILE, *_FILES.values())
+        missing = [name for name in needed if not (staging / name).is_file()]
+        if missing:
+            raise FlowTypeError(f"not a complete model version in {staging}: {', '.join(missing)} missing")
+        folder = self._claim(staging)
         if make_current:
             self.set_current(folder.name)
         return ModelRecord.read(folder)
@@ -202,7 +217,7 @@ class ModelRegistry:
 
     def _claim(self, staging: Path) -> Path:
         """Rename the staged directory to the next free version name (safe with concurrent trainers)."""
-        numbers = [_version_number(p.name) for p in self.root.iterdir()]
+        numbers = [version_number(p.name) for p in self.root.iterdir()]
         number = max((n for n in numbers if n is not None), default=0) + 1
         while True:
             target = self.root / f"v{number:04d}"
@@ -216,7 +231,8 @@ class ModelRegistry:
             number += 1
 
 
-def _version_number(name: str) -> int | None:
+def version_number(name: str) -> int | None:
+    """The number of a version directory name (`v0007` -> 7), or None for anything else."""
     if len(name) == 5 and name[0] == "v" and name[1:].isdigit():
         return int(name[1:])
     return None

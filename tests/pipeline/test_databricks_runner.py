@@ -1,17 +1,24 @@
-"""DatabricksJobsRunner with the real databricks-sdk against a local Jobs API server."""
+"""DatabricksJobsRunner with the real databricks-sdk against a local Jobs and Files API server."""
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from flowtype_core import redaction
+from flowtype_core.cli.pipeline import summary
 from flowtype_core.config import DatabricksSettings, Settings
 from flowtype_core.pipeline import local_context, run_targets
-from flowtype_core.pipeline.layers import LAYERS
+from flowtype_core.pipeline.layers import LAYERS, PipelineContext
 from flowtype_core.pipeline.runners import open_runner
 from flowtype_core.pipeline.runners.databricks_jobs import DatabricksJobsRunner
+from flowtype_core.pipeline.runners.volume_files import MANIFEST, MANIFEST_DIR, VolumeTransferError
+from flowtype_core.pipeline.tables import SOURCES
+from flowtype_core.ranker.model import ModelRegistry
 from tests.support.jobs_api_server import HANG, JobsApiServer, TaskContext
 
 NOTEBOOKS = "/Workspace/Users/ci@example.com/.bundle/flowtype/dev/files/notebooks"
@@ -35,6 +42,7 @@ JOB_TASKS = [
 ]
 for task in JOB_TASKS:
     task["existing_cluster_id"] = "0101-000000-flowtype"
+VOLUME = {"catalog": "main", "schema": "flowtype", "volume": "flowtype_staging"}  # the settings' defaults
 
 
 @pytest.fixture
@@ -45,7 +53,8 @@ def server() -> Iterator[JobsApiServer]:
 
 @pytest.fixture
 def runner(server: JobsApiServer, tmp_path: Path) -> DatabricksJobsRunner:
-    job_id = server.add_job("flowtype-pipeline", JOB_TASKS)
+    job_id = server.add_job("flowtype-pipeline", JOB_TASKS, parameters=VOLUME)
+    server.volumes.add_volume(*VOLUME.values())
     settings = Settings(
         data_dir=tmp_path / "data",
         runner="databricks",
@@ -168,3 +177,146 @@ def test_training_is_submitted_watched_and_its_failure_reported(
     final = runner.status(failed.run_id)
     assert final.state == "failed"
     assert final.task("train_ranker").error == "LightGBMError: no typist has 5 sentences"
+
+
+# -- session files to the volume, models back ----------------------------------------------------
+def session_files(data_dir: Path) -> dict[str, bytes]:
+    """The store's session CSVs that bronze reads (keystrokes, sections), by their path on the volume."""
+    root = "/Volumes/main/flowtype/flowtype_staging"
+    read = {source.file_name for source in SOURCES}
+    return {
+        f"{root}/{p.relative_to(data_dir).as_posix()}": p.read_bytes()
+        for p in data_dir.glob("sessions/*/*/*.csv")
+        if p.name in read
+    }
+
+
+def uploads(server: JobsApiServer) -> list[str]:
+    return [r.path for r in server.requests if r.method == "PUT" and r.path.startswith("/api/2.0/fs/files/")]
+
+
+def stored(server: JobsApiServer) -> dict[str, bytes]:
+    return {path: f.data for path, f in server.volumes.files.items()}
+
+
+def test_bronze_uploads_new_and_changed_session_files_and_nothing_twice(
+    runner: DatabricksJobsRunner, server: JobsApiServer, store_copy: Callable[..., Path]
+) -> None:
+    data_dir = store_copy(2)
+    local = session_files(data_dir)
+
+    first = runner.start("bronze")
+
+    assert stored(server) == local  # byte-identical copies where the bronze notebook reads
+    assert first.details["upload"] == {
+        "destination": "/Volumes/main/flowtype/flowtype_staging/sessions",
+        "files": len(local),
+        "bytes": sum(map(len, local.values())),
+        "unchanged": 0,
+    }
+    (submit,) = server.calls("runs/submit")  # the notebook is told which volume to read
+    assert submit.body["tasks"][0]["notebook_task"]["base_parameters"] == VOLUME
+    sent = len(uploads(server))
+
+    again = runner.start("all")
+    assert uploads(server)[sent:] == []
+    assert again.details["upload"]["files"] == 0 and again.details["upload"]["unchanged"] == len(local)
+    assert server.calls("run-now")[0].body["job_parameters"] == VOLUME
+    assert (
+        summary(runner.store.load(again.run_id))["details"]["upload"]["files"] == 0
+    )  # `pipeline run --json`
+
+    changed, touched = sorted(data_dir.glob("sessions/*/*/sections.csv"))[:2]
+    changed.write_bytes(changed.read_bytes() + changed.read_bytes().splitlines(keepends=True)[-1])
+    touched.write_bytes(touched.read_bytes())  # a new mtime, the same content: not sent again
+    third = runner.start("bronze")
+    assert third.details["upload"]["files"] == 1 and uploads(server)[sent:] == [uploads(server)[-1]]
+    assert stored(server) == session_files(data_dir)
+
+    runner.start("silver")  # reads no source files: uploads nothing
+    assert len(uploads(server)) == sent + 1
+
+
+def test_a_failed_upload_fails_the_trigger_and_the_next_one_sends_what_is_missing(
+    runner: DatabricksJobsRunner,
+    server: JobsApiServer,
+    store_copy: Callable[..., Path],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    redaction.install()  # as the app and the CLI do
+    caplog.set_level(logging.DEBUG)
+    data_dir = store_copy(2)
+    local = session_files(data_dir)
+    broken = sorted(local)[len(local) // 2]
+    server.volumes.fail(broken, f"storage rejected the write for Authorization: Bearer {server.token}")
+
+    with pytest.raises(VolumeTransferError) as failure:
+        runner.start("all")
+
+    message = str(failure.value)
+    assert broken.removeprefix("/Volumes/main/flowtype/flowtype_staging/") in message
+    assert "storage rejected the write" in message and "sent when the pipeline is triggered again" in message
+    assert server.token not in message and server.token not in caplog.text
+    assert not server.calls("run-now") and runner.runs() == []  # no run was started
+    manifest = json.loads((data_dir / MANIFEST_DIR / MANIFEST).read_text())["files"]
+    on_volume = {p.removeprefix("/Volumes/main/flowtype/flowtype_staging/") for p in stored(server)}
+    assert set(manifest) == on_volume and broken not in stored(server)
+
+    retried = runner.start("all")
+
+    assert retried.details["upload"]["files"] == len(local) - len(on_volume)
+    assert stored(server) == local
+
+
+def train_on_the_volume(
+    server: JobsApiServer, data_dir: Path, job_models: Path
+) -> Callable[[TaskContext], object]:
+    """What 04_train_ranker does on the cluster: train from gold, register under the volume's models/."""
+    models = "/Volumes/main/flowtype/flowtype_staging/models"
+
+    def train(context: TaskContext) -> object:
+        result = LAYERS["train_ranker"](
+            PipelineContext(local_context(data_dir).catalog, data_dir, job_models)
+        )
+        for path in sorted(job_models.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                server.volumes.put(f"{models}/{path.relative_to(job_models).as_posix()}", path.read_bytes())
+        return result.to_dict()
+
+    return train
+
+
+def test_a_model_trained_by_the_job_is_downloaded_once_and_served(
+    runner: DatabricksJobsRunner, server: JobsApiServer, store_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    data_dir = store_copy(4)
+    run_targets(["bronze", "silver", "gold"], local_context(data_dir))
+    job_models = tmp_path / "job_models"
+    server.script("train_ranker", action=train_on_the_volume(server, data_dir, job_models))
+    registry = ModelRegistry(data_dir / "models")
+    assert registry.current() is None
+
+    started = runner.start("train_ranker")
+    watch(runner, started.run_id)
+
+    final = runner.status(started.run_id)
+    current = registry.current()
+    assert final.state == "succeeded" and current is not None
+    assert final.details["model"]["source"] == "/Volumes/main/flowtype/flowtype_staging/models/v0001"
+    assert final.details["model"]["version"] == current.version
+    for path in (job_models / "v0001").iterdir():
+        assert (Path(current.model_path) / path.name).read_bytes() == path.read_bytes()
+    assert current.load().score is not None and current.metrics == json.loads(
+        (job_models / "v0001" / "metrics.json").read_text()
+    )
+    requests = len(server.requests)
+
+    assert runner.sync_models() == {**final.details["model"], "files": 0, "bytes": 0}
+    assert not [r for r in server.requests[requests:] if r.method == "POST" or "/presigned/" in r.path]
+    assert [v.version for v in registry.versions()] == [current.version]
+
+    newer = "/Volumes/main/flowtype/flowtype_staging/models/v0002"  # the job registered another version
+    for path in (job_models / "v0001").iterdir():
+        server.volumes.put(f"{newer}/{path.name}", path.read_bytes())
+    fetched = runner.sync_models()
+    assert fetched["source"] == newer and fetched["version"] == registry.current().version != current.version

@@ -17,6 +17,9 @@ PENDING -> RUNNING -> TERMINATING -> TERMINATED, and the run PENDING -> RUNNING 
 TERMINATED. Dependents of a task that did not succeed become SKIPPED with UPSTREAM_FAILED (or
 UPSTREAM_CANCELED). A cancel moves started tasks to TERMINATING at once; two steps later the run is
 TERMINATED / CANCELED. Times come from a per-run logical clock that advances `tick_ms` per step.
+
+The same server holds Unity Catalog volumes behind the Files API (`server.volumes`, see
+`files_api.py`), so a test can watch a runner move files and a job read or write them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.support.files_api import FilesApiError, Reply, Volumes
 
 WORKSPACE_ID = "1234567890123456"
 CREATOR = "flowtype-tests@example.com"
@@ -190,6 +195,7 @@ class JobsApiServer:
         self._next_start_ms = self._epoch_ms
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._httpd.daemon_threads = True
+        self.volumes = Volumes(self.base_url, self._epoch_ms)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -570,6 +576,9 @@ class JobsApiServer:
             def do_POST(self) -> None:
                 self._handle("POST")
 
+            def do_PUT(self) -> None:
+                self._handle("PUT")
+
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the requests are recorded on the server object instead."""
 
@@ -580,13 +589,13 @@ class JobsApiServer:
                 query = dict(parse_qsl(url.query))
                 try:
                     body = json.loads(raw) if raw else None
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, UnicodeDecodeError):
                     body = None
                 auth = self.headers.get("Authorization")
                 server.requests.append(RecordedRequest(method, url.path, query, body, auth))
                 try:
                     reply = self._route(method, url.path, query, body, auth, raw)
-                except ApiError as err:
+                except (ApiError, FilesApiError) as err:
                     self._send(err.status, {"error_code": err.error_code, "message": err.message})
                 except Exception as exc:  # a reply, not a dropped socket the SDK would retry for minutes
                     message = f"jobs_api_server bug or malformed request: {type(exc).__name__}: {exc}"
@@ -594,7 +603,10 @@ class JobsApiServer:
                         HTTPStatus.INTERNAL_SERVER_ERROR, {"error_code": "INTERNAL_ERROR", "message": message}
                     )
                 else:
-                    self._send(HTTPStatus.OK, reply)
+                    if isinstance(reply, Reply):
+                        self._send_raw(reply)
+                    else:
+                        self._send(HTTPStatus.OK, reply)
 
             def _route(
                 self,
@@ -604,11 +616,16 @@ class JobsApiServer:
                 body: dict[str, Any] | None,
                 auth: str | None,
                 raw: bytes,
-            ) -> dict[str, Any]:
+            ) -> dict[str, Any] | Reply:
                 if path == "/.well-known/databricks-config":  # unauthenticated discovery, as on a workspace
                     return {"workspace_id": WORKSPACE_ID, "oidc_endpoint": f"{server.base_url}/oidc"}
-                if auth != f"Bearer {server.token}":
+                presigned = server.volumes.is_presigned(
+                    path
+                )  # the link is the credential, as on cloud storage
+                if not presigned and auth != f"Bearer {server.token}":
                     raise ApiError(HTTPStatus.FORBIDDEN, "PERMISSION_DENIED", "Invalid access token.")
+                if presigned or server.volumes.handles(path):
+                    return server.volumes.dispatch(method, path, query, raw)
                 if raw and body is None:
                     raise ApiError(
                         HTTPStatus.BAD_REQUEST, "MALFORMED_REQUEST", "Request body is not valid JSON"
@@ -616,12 +633,17 @@ class JobsApiServer:
                 return server._dispatch(method, path, query, body or {})
 
             def _send(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
+                self._send_raw(
+                    Reply(status, json.dumps(payload).encode(), (("Content-Type", "application/json"),))
+                )
+
+            def _send_raw(self, reply: Reply) -> None:
+                self.send_response(reply.status)
+                for name, value in reply.headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(data)
+                self.wfile.write(reply.body)
 
         return Handler
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.error
 import urllib.request
@@ -10,7 +11,14 @@ from datetime import timedelta
 
 import pytest
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import InternalError, InvalidParameterValue, PermissionDenied, ResourceDoesNotExist
+from databricks.sdk.errors import (
+    AlreadyExists,
+    InternalError,
+    InvalidParameterValue,
+    NotFound,
+    PermissionDenied,
+    ResourceDoesNotExist,
+)
 from databricks.sdk.service.jobs import NotebookTask, Run, SubmitTask
 
 from tests.support.jobs_api_server import (
@@ -295,3 +303,48 @@ def test_a_malformed_request_gets_an_error_reply_not_a_dropped_connection(
     with pytest.raises(InternalError, match="KeyError"):
         client.api_client.do("POST", "/api/2.2/jobs/runs/submit", body=malformed)
     assert len(server.calls("runs/submit")) == 1  # answered once, not retried
+
+
+def test_files_round_trip_through_the_sdk_byte_for_byte(
+    server: JobsApiServer, client: WorkspaceClient
+) -> None:
+    root = server.volumes.add_volume("main", "flowtype", "staging")
+    payload = bytes(range(256)) * 40  # not UTF-8, not JSON: sent and stored as raw bytes
+    client.files.create_directory(f"{root}/sessions/p 1/s1")
+    client.files.upload(f"{root}/sessions/p 1/s1/keystrokes.csv", io.BytesIO(payload), overwrite=True)
+
+    assert server.volumes.files[f"{root}/sessions/p 1/s1/keystrokes.csv"].data == payload
+    (folder,) = client.files.list_directory_contents(f"{root}/sessions")
+    assert (folder.name, folder.is_directory) == ("p 1", True)
+    (entry,) = client.files.list_directory_contents(f"{root}/sessions/p 1/s1")
+    assert (entry.name, entry.is_directory, entry.file_size) == ("keystrokes.csv", False, len(payload))
+    assert client.files.download(entry.path).contents.read() == payload  # through a presigned link
+    assert [r.method for r in server.requests if r.path.startswith("/presigned/")] == ["GET"]
+
+    server.volumes.presigned = False  # the SDK falls back to GET /api/2.0/fs/files
+    assert client.files.download(entry.path).contents.read() == payload
+    assert server.requests[-1].method == "GET" and server.requests[-1].path.startswith("/api/2.0/fs/files/")
+
+
+def test_files_errors_come_back_as_sdk_errors(server: JobsApiServer, client: WorkspaceClient) -> None:
+    root = server.volumes.add_volume("main", "flowtype", "staging")
+    with pytest.raises(NotFound, match="parent directory"):
+        client.files.upload(f"{root}/missing/a.csv", io.BytesIO(b"a"), overwrite=True)
+    with pytest.raises(NotFound, match="Volume for path"):
+        client.files.create_directory("/Volumes/main/flowtype/other/x")
+    with pytest.raises(NotFound, match="does not exist"):
+        list(client.files.list_directory_contents(f"{root}/models"))
+
+    client.files.upload(f"{root}/a.csv", io.BytesIO(b"first"), overwrite=True)
+    with pytest.raises(AlreadyExists):
+        client.files.upload(f"{root}/a.csv", io.BytesIO(b"second"), overwrite=False)
+    server.volumes.fail(f"{root}/a.csv", "storage is read-only today")
+    with pytest.raises(InternalError, match="read-only"):
+        client.files.upload(f"{root}/a.csv", io.BytesIO(b"third"), overwrite=True)
+    client.files.upload(f"{root}/a.csv", io.BytesIO(b"fourth"), overwrite=True)  # the failure was once
+    assert server.volumes.files[f"{root}/a.csv"].data == b"fourth"
+
+    intruder = WorkspaceClient(host=server.base_url, token="not-the-token", auth_type="pat")
+    with pytest.raises(PermissionDenied):
+        intruder.files.upload(f"{root}/a.csv", io.BytesIO(b"x"), overwrite=True)
+    assert server.volumes.files[f"{root}/a.csv"].data == b"fourth"

@@ -62,6 +62,7 @@ class RunRecord:
     url: str | None = None
     external_id: str | None = None
     pid: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)  # runner-specific, e.g. files sent before it
 
     @property
     def is_final(self) -> bool:
@@ -151,6 +152,13 @@ class Runner(ABC):
     @abstractmethod
     def cancel(self, run_id: str) -> RunRecord:
         """Ask the run to stop; its unfinished tasks end `cancelled`."""
+
+    def sync_models(self) -> dict[str, Any]:
+        """Bring models trained where this runner executes into `<data-dir>/models`; what was fetched.
+
+        Local runs register their models there already, so by default there is nothing to do.
+        """
+        return {}
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """Recent runs of this data directory (any runner), newest first, unfinished ones refreshed."""

@@ -4,6 +4,10 @@
 `run-now`; one layer is submitted as a one-time run of that job's own task (same notebook, same
 compute) with `runs/submit`. `status` polls `runs/get` and maps each task's life cycle and result
 onto the runner states; records are kept like the local runner's, with the run page URL.
+
+The job works on the configured Unity Catalog volume (passed as the notebooks' parameters): a run
+that starts with bronze first uploads the new or changed session files there, and once a run that
+trained the ranker succeeds, its model is downloaded into `<data-dir>/models` for the app.
 """
 
 from __future__ import annotations
@@ -28,7 +32,14 @@ from flowtype_core.pipeline.runners.base import (
     TaskRecord,
     new_run_id,
 )
-from flowtype_core.redaction import redact
+from flowtype_core.pipeline.runners.volume_files import (
+    Volume,
+    VolumeTransferError,
+    download_model,
+    upload_sessions,
+)
+from flowtype_core.ranker.model import ModelRegistry
+from flowtype_core.redaction import redact, register_secret
 
 _WAITING = {"PENDING", "QUEUED", "BLOCKED", "WAITING_FOR_RETRY"}
 _GOING = {"RUNNING", "TERMINATING"}
@@ -74,6 +85,9 @@ class DatabricksJobsRunner(Runner):
                 "the id of the flowtype pipeline job, or use FLOWTYPE_RUNNER=local"
             )
         self.job_id = int(db.job_id)
+        self.data_dir = settings.data_dir
+        self.volume = Volume.of(db)
+        register_secret(db.token)
         auth: dict[str, Any] = {"host": db.host_url} if db.host_url else {}
         if db.token:
             auth |= {"token": db.token, "auth_type": "pat"}
@@ -89,6 +103,9 @@ class DatabricksJobsRunner(Runner):
         if task_key not in tasks:
             raise ConfigError(f"job {self.job_id} has no task {task_key!r} (it has {', '.join(tasks)})")
         task = {k: v for k, v in tasks[task_key].items() if k not in ("depends_on", "job_cluster_key")}
+        if "notebook_task" in task:
+            notebook = task["notebook_task"]
+            notebook["base_parameters"] = {**notebook.get("base_parameters", {}), **self.volume.parameters()}
         cluster_key = tasks[task_key].get("job_cluster_key")
         if cluster_key:
             clusters = {c.job_cluster_key: c.new_cluster for c in (settings.job_clusters or [])}
@@ -100,8 +117,14 @@ class DatabricksJobsRunner(Runner):
 
         tasks = plan(target)
         record = RunRecord(new_run_id(), self.name, target, [TaskRecord(t) for t in tasks])
+        if "bronze" in tasks:  # bronze reads the volume's copy of the session files
+            record.details["upload"] = upload_sessions(
+                self.client.files, self.data_dir, self.volume
+            ).to_dict()
         if target == "all":
-            waiter = self.client.jobs.run_now(job_id=self.job_id, idempotency_token=record.run_id)
+            waiter = self.client.jobs.run_now(
+                job_id=self.job_id, job_parameters=self.volume.parameters(), idempotency_token=record.run_id
+            )
         else:
             (task_key,) = tasks
             job = self.client.jobs.get(self.job_id)
@@ -131,8 +154,18 @@ class DatabricksJobsRunner(Runner):
         record.tasks = [
             self._task(known.get(t.task_key) or TaskRecord(t.task_key), t) for t in run.tasks or []
         ]
+        if record.state == SUCCEEDED and "train_ranker" in plan(record.target):
+            try:
+                record.details["model"] = self.sync_models()
+            except VolumeTransferError as exc:  # the run still succeeded; the Ranker page can fetch again
+                record.details["model"] = {"error": str(exc)}
         self.store.save(record)
         return record
+
+    def sync_models(self) -> dict[str, Any]:
+        """Download the newest model the job registered on the volume, unless it is here already."""
+        registry = ModelRegistry(self.data_dir / "models")
+        return download_model(self.client.files, self.volume, registry).to_dict()
 
     def _task(self, task: TaskRecord, remote: Any) -> TaskRecord:
         task.state = runner_state(remote.state)
