@@ -8,8 +8,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from flowtype_core import redaction
+from flowtype_core.accounts import AccountStore
 from flowtype_core.cli.pipeline import summary
 from flowtype_core.config import DatabricksSettings, Settings
 from flowtype_core.pipeline import local_context, run_targets
@@ -43,6 +46,7 @@ JOB_TASKS = [
 for task in JOB_TASKS:
     task["existing_cluster_id"] = "0101-000000-flowtype"
 VOLUME = {"catalog": "main", "schema": "flowtype", "volume": "flowtype_staging"}  # the settings' defaults
+PAGES = Path(__file__).resolve().parents[2] / "pages"
 
 
 @pytest.fixture
@@ -268,22 +272,14 @@ def test_a_failed_upload_fails_the_trigger_and_the_next_one_sends_what_is_missin
     assert stored(server) == local
 
 
-def train_on_the_volume(
-    server: JobsApiServer, data_dir: Path, job_models: Path
-) -> Callable[[TaskContext], object]:
+def train_on_the_volume(server: JobsApiServer, data_dir: Path, job_models: Path) -> dict[str, object]:
     """What 04_train_ranker does on the cluster: train from gold, register under the volume's models/."""
     models = "/Volumes/main/flowtype/flowtype_staging/models"
-
-    def train(context: TaskContext) -> object:
-        result = LAYERS["train_ranker"](
-            PipelineContext(local_context(data_dir).catalog, data_dir, job_models)
-        )
-        for path in sorted(job_models.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                server.volumes.put(f"{models}/{path.relative_to(job_models).as_posix()}", path.read_bytes())
-        return result.to_dict()
-
-    return train
+    result = LAYERS["train_ranker"](PipelineContext(local_context(data_dir).catalog, data_dir, job_models))
+    for path in sorted(job_models.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            server.volumes.put(f"{models}/{path.relative_to(job_models).as_posix()}", path.read_bytes())
+    return result.to_dict()
 
 
 def test_a_model_trained_by_the_job_is_downloaded_once_and_served(
@@ -292,7 +288,7 @@ def test_a_model_trained_by_the_job_is_downloaded_once_and_served(
     data_dir = store_copy(4)
     run_targets(["bronze", "silver", "gold"], local_context(data_dir))
     job_models = tmp_path / "job_models"
-    server.script("train_ranker", action=train_on_the_volume(server, data_dir, job_models))
+    server.script("train_ranker", action=lambda context: train_on_the_volume(server, data_dir, job_models))
     registry = ModelRegistry(data_dir / "models")
     assert registry.current() is None
 
@@ -320,3 +316,55 @@ def test_a_model_trained_by_the_job_is_downloaded_once_and_served(
         server.volumes.put(f"{newer}/{path.name}", path.read_bytes())
     fetched = runner.sync_models()
     assert fetched["source"] == newer and fetched["version"] == registry.current().version != current.version
+
+
+def test_the_pages_show_the_upload_and_serve_the_jobs_model(
+    runner: DatabricksJobsRunner,
+    server: JobsApiServer,
+    store_copy: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data_dir = store_copy(4)
+    run_targets(["bronze", "silver", "gold"], local_context(data_dir))
+    train_on_the_volume(server, data_dir, tmp_path / "job_models")
+    AccountStore(data_dir).create_user("rita", "correct-horse", role="researcher", name="Rita")
+    for name, value in {
+        "FLOWTYPE_DATA_DIR": str(data_dir),
+        "FLOWTYPE_RUNNER": "databricks",
+        "FLOWTYPE_STRICT": "false",
+        "FLOWTYPE_DATABRICKS_SERVER_URL": server.base_url,
+        "DATABRICKS_TOKEN": server.token,
+        "DATABRICKS_JOB_ID": str(runner.job_id),
+    }.items():
+        monkeypatch.setenv(name, value)
+    st.cache_resource.clear()  # the workbench and runner are cached per server: this test has its own
+    st.cache_data.clear()
+
+    def page(name: str) -> AppTest:
+        at = AppTest.from_file(str(PAGES / name), default_timeout=60)
+        at.session_state["flowtype_user"] = AccountStore(data_dir).get("rita")
+        return at.run()
+
+    ranker = page("ranker.py")
+    assert not ranker.exception, ranker.exception
+    current = ModelRegistry(data_dir / "models").current()
+    assert current is not None  # fetched from the volume when the page looked for a model
+    assert [t.value for t in ranker.toast] == [
+        f"Fetched the model /Volumes/main/flowtype/flowtype_staging/models/v0001 as {current.version}"
+    ]
+    ndcg = next(m for m in ranker.metric if m.label == "NDCG@5, held-out typists")
+    assert ndcg.value == f"{current.ndcg5:.3f}"
+
+    pipeline = page("pipeline.py")
+    pipeline.selectbox[0].select("all")
+    next(b for b in pipeline.button if b.label == "Start").click()
+    pipeline.run()
+    assert not pipeline.exception, pipeline.exception
+    files = len(session_files(data_dir))
+    assert any(
+        c.value.startswith(
+            f"upload: destination /Volumes/main/flowtype/flowtype_staging/sessions, files {files},"
+        )
+        for c in pipeline.caption
+    ), [c.value for c in pipeline.caption]

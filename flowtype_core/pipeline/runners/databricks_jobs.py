@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flowtype_core.config import Settings
-from flowtype_core.errors import ConfigError
+from flowtype_core.errors import ConfigError, FlowTypeError
 from flowtype_core.pipeline.plan import plan
 from flowtype_core.pipeline.runners.base import (
     CANCELLED,
@@ -32,13 +32,9 @@ from flowtype_core.pipeline.runners.base import (
     TaskRecord,
     new_run_id,
 )
-from flowtype_core.pipeline.runners.volume_files import (
-    Volume,
-    VolumeTransferError,
-    download_model,
-    upload_sessions,
-)
+from flowtype_core.pipeline.runners.volume_files import Volume, download_model, upload_sessions
 from flowtype_core.ranker.model import ModelRegistry
+from flowtype_core.ranker.train import models_dir_of
 from flowtype_core.redaction import redact, register_secret
 
 _WAITING = {"PENDING", "QUEUED", "BLOCKED", "WAITING_FOR_RETRY"}
@@ -157,14 +153,14 @@ class DatabricksJobsRunner(Runner):
         if record.state == SUCCEEDED and "train_ranker" in plan(record.target):
             try:
                 record.details["model"] = self.sync_models()
-            except VolumeTransferError as exc:  # the run still succeeded; the Ranker page can fetch again
+            except FlowTypeError as exc:  # the run still succeeded; the Ranker page fetches again
                 record.details["model"] = {"error": str(exc)}
         self.store.save(record)
         return record
 
     def sync_models(self) -> dict[str, Any]:
         """Download the newest model the job registered on the volume, unless it is here already."""
-        registry = ModelRegistry(self.data_dir / "models")
+        registry = ModelRegistry(models_dir_of(self.data_dir))
         return download_model(self.client.files, self.volume, registry).to_dict()
 
     def _task(self, task: TaskRecord, remote: Any) -> TaskRecord:

@@ -181,7 +181,8 @@ class ModelDownload:
 def download_model(files: FilesAPI, volume: Volume, registry: ModelRegistry) -> ModelDownload:
     """Copy the newest version under `<volume>/models` into `registry` and serve it, once.
 
-    A version already copied (same remote folder, same file sizes and times) is not fetched again.
+    A version already copied (same remote folder, same file sizes and times) is not fetched again;
+    the registry's lock keeps two app sessions from copying the same version twice.
     """
     from databricks.sdk.errors import NotFound
 
@@ -190,16 +191,17 @@ def download_model(files: FilesAPI, volume: Volume, registry: ModelRegistry) -> 
             entries = list(files.list_directory_contents(volume.models))
         except NotFound:
             return ModelDownload()
-        versions = [e.name for e in entries if e.is_directory and e.name and version_number(e.name)]
+        versions = [e.name for e in entries if e.is_directory and version_number(e.name or "") is not None]
         if not versions:
             return ModelDownload()
         source = f"{volume.models}/{max(versions, key=lambda name: version_number(name) or 0)}"
         remote = [e for e in files.list_directory_contents(source) if not e.is_directory and e.name]
         origin = {"source": source, "files": {e.name: [e.file_size, e.last_modified] for e in remote}}
-        present = next((r for r in registry.versions() if _origin(r) == origin), None)
-        if present is not None:
-            return ModelDownload(source, present.version)
-        return _fetch(files, source, remote, origin, registry)
+        with folder_lock(registry.root):
+            present = next((r for r in registry.versions() if _origin(r) == origin), None)
+            if present is not None:
+                return ModelDownload(source, present.version)
+            return _fetch(files, source, remote, origin, registry)
     except OSError as exc:
         raise VolumeTransferError(
             redact(f"downloading the newest model from {volume.models} failed: {exc}")
