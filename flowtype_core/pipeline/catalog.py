@@ -106,14 +106,14 @@ def _csv_bodies(paths: Iterable[str]) -> dict[bytes, list[tuple[int, bytes | mem
     """Many CSV files' rows as text, grouped by header line: `{header: [(position in paths, body)]}`.
 
     Per-file parsing costs more than the parsing itself at thousands of files, so the bodies of a
-    group are parsed in one call. Each body ends with a newline; a file that is missing or has no
-    line break (empty, or a bare header) holds nothing.
+    group are parsed in one call. The header is the first line that is not blank; each body ends
+    with a newline; a file that is missing or has no line break (empty, or a bare header) holds nothing.
     """
     by_header: dict[bytes, list[tuple[int, bytes | memoryview]]] = {}
     for position, path in enumerate(paths):
         try:
             with open(path, "rb") as handle:
-                raw = handle.read()
+                raw = handle.read().lstrip(b"\r\n")
         except FileNotFoundError:
             continue
         cut = raw.find(b"\n") + 1

@@ -16,6 +16,7 @@ FILES = {
     "bare_header.csv": b"id,text\n",
     "crlf.csv": b'id,text\r\n3,"x, y"\r\n',
     "no_newline.csv": b"id,text\n4,last",
+    "blank_first_line.csv": b"\nid,text\n6,after a blank line\n",
     "other_header.csv": b"text,id,extra\nz,5,e\n",
     "missing.csv": None,  # listed, then deleted before the read
 }
@@ -46,6 +47,7 @@ def test_rows_carry_the_lineage_of_their_own_file(tmp_path: Path) -> None:
         ("3", "x, y", None, "crlf.csv", "hash-crlf.csv"),
         ("4", "last", None, "no_newline.csv", "hash-no_newline.csv"),
         ("5", "z", "e", "other_header.csv", "hash-other_header.csv"),
+        ("6", "after a blank line", None, "blank_first_line.csv", "hash-blank_first_line.csv"),
     ]
     assert rows.schema["id"] == pl.String
 
