@@ -21,7 +21,11 @@ FINGERPRINT_SCHEMA = {
 def section_fingerprints(
     keystrokes: pl.DataFrame | pl.LazyFrame, sections: pl.DataFrame | pl.LazyFrame
 ) -> pl.DataFrame:
-    """One row per section listed in `sections`: keystroke rows and an order-free checksum."""
+    """One row per section found in either table: keystroke rows and an order-free checksum.
+
+    Keystrokes whose section row is missing still form a section here (its checksum says the row
+    is missing), so presses left without their section are reported, never invisible.
+    """
     row_text = pl.concat_str(
         [pl.col(c).cast(pl.String).fill_null("\x00") for c in CONTENT_COLUMNS], separator="\x1f"
     )
@@ -29,6 +33,7 @@ def section_fingerprints(
         keystrokes.lazy()
         .group_by("participant_id", "test_section_id")
         .agg(
+            pl.col("session_id").first().alias("_keystroke_session"),
             pl.len().cast(pl.Int64).alias("rows"),
             row_text.hash(seed=7).cast(pl.UInt64).sum().alias("_k"),
         )
@@ -39,10 +44,13 @@ def section_fingerprints(
     return (
         sections.lazy()
         .select("participant_id", "session_id", "test_section_id", meta_text.hash(seed=11).alias("_m"))
-        .join(per_section, on=["participant_id", "test_section_id"], how="left")
+        .join(per_section, on=["participant_id", "test_section_id"], how="full", coalesce=True)
         .with_columns(
+            pl.coalesce("session_id", "_keystroke_session").alias("session_id"),
             pl.col("rows").fill_null(0),
-            pl.format("{}-{}", pl.col("_m"), pl.col("_k").fill_null(0)).alias("checksum"),
+            pl.format(
+                "{}-{}", pl.col("_m").cast(pl.String).fill_null("no-section-row"), pl.col("_k").fill_null(0)
+            ).alias("checksum"),
         )
         .select(list(FINGERPRINT_SCHEMA))
         .collect()

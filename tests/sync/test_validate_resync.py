@@ -143,3 +143,24 @@ def test_incremental_validation_rereads_only_changed_sessions(backend: Any, sync
     assert after.total_sessions == 3
     orphans = after.sections.filter(pl.col("session_id") == removed["session_id"])
     assert orphans.height == 3 and set(orphans.get_column("status")) == {ORPHAN}
+
+
+def test_presses_without_their_section_row_are_orphans_and_resync_removes_them(
+    backend: Any, sync_wb: Workbench
+) -> None:
+    with_demo(sync_wb)
+    sync = SyncService.for_workbench(sync_wb)
+    lake = sync_wb.lakehouses[backend.kind]
+    source = lake.read_table("keystrokes").get_column("test_section_id")[0]
+    stray = source + "k"
+    rows = lake.read_table("keystrokes").filter(pl.col("test_section_id") == source)
+    backend.append_rows("keystrokes", rows.with_columns(pl.lit(stray).alias("test_section_id")))
+
+    report = sync.validate()
+    found = report.sections.filter(pl.col("test_section_id") == stray).row(0, named=True)
+    assert found["status"] == ORPHAN and found["lakehouse_rows"] == rows.height
+    assert found["session_id"] == rows.get_column("session_id")[0]
+
+    result = sync.resync()
+    assert result.ok and result.after.counts()[IN_SYNC] == result.after.sections.height
+    assert lake.read_table("keystrokes").filter(pl.col("test_section_id") == stray).is_empty()
