@@ -59,6 +59,7 @@ MAX_PARAMETERS = 255
 PARAMETER_BYTES = 900_000  # per statement, under the warehouse's 1 MB of parameter values
 CHUNK_BYTES = 256 * 1024  # one JSON parameter holds at most this much
 CONFLICT_ATTEMPTS = 8
+STALE_STAGING_SECONDS = 3600  # far longer than any push holds its staged files
 MIN_JSON_ROW_BYTES = 60  # no press or table row encodes shorter: larger frames go straight to staging
 PER_PRESS = ("keystroke_id", "press_time", "release_time", "letter", "keycode")
 NESTED = "presses"
@@ -259,14 +260,42 @@ class DatabricksLakehouse(Lakehouse):
         return section_fingerprints(keystrokes, sections)
 
     def maintain(self, *, retention_hours: int = 168) -> dict[str, object]:
-        """OPTIMIZE (compaction and clustering) and VACUUM every table."""
+        """OPTIMIZE (compaction and clustering) and VACUUM every table; clear stale staged files."""
         self._ensure_ready()
         done: dict[str, object] = {}
         for name in TABLES:
             self._execute(f"OPTIMIZE {self.table(name)}")
             self._execute(f"VACUUM {self.table(name)} RETAIN {int(retention_hours)} HOURS")
             done[name] = {"optimized": True, "vacuum_retention_hours": int(retention_hours)}
+        done["staging"] = {"stale_files_removed": self._remove_stale_staging()}
         return done
+
+    def _remove_stale_staging(self) -> int:
+        """Remove staged files a push could not remove itself (its REMOVE failed in an outage).
+
+        Only files older than STALE_STAGING_SECONDS go: a push in another process may still be
+        merging from younger ones.
+        """
+        cutoff_ms = (time.time() - STALE_STAGING_SECONDS) * 1000
+        removed = 0
+        for batch in self._list_volume(self.volume_dir):
+            if not batch["name"].endswith("/"):
+                continue
+            folder = f"{self.volume_dir}/{batch['name'].rstrip('/')}"
+            for entry in self._list_volume(folder):
+                if not entry["name"].endswith("/") and entry["modification_time"] < cutoff_ms:
+                    self._execute(f"REMOVE {_literal(folder + '/' + entry['name'])}")
+                    removed += 1
+        return removed
+
+    def _list_volume(self, folder: str) -> list[dict[str, Any]]:
+        """`LIST` of a volume folder; a folder that does not exist (nothing staged yet) is empty."""
+        try:
+            return [row.asDict() for row in self._execute(f"LIST {_literal(folder)}")]
+        except DatabricksStatementError as exc:
+            if "FILE_NOT_FOUND" in str(exc) or "does not exist" in str(exc):
+                return []
+            raise
 
     def close(self) -> None:
         with self._lock:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from polars.testing import assert_frame_equal
 from flowtype_core.errors import ConfigError, InvalidInput, LakehouseUnavailable
 from flowtype_core.lakehouse.databricks import (
     MAX_PARAMETERS,
+    STALE_STAGING_SECONDS,
     DatabricksLakehouse,
     DatabricksStatementError,
 )
@@ -191,10 +194,32 @@ def test_maintain_compacts_and_vacuums_every_table(
     mark = len(warehouse.statement_log)
     done = databricks.maintain()
     sent = [sql for sql, _ in statements_since(warehouse, mark)]
-    assert set(done) == {"keystrokes", "sections", "sessions"}
-    for table in done:
+    assert set(done) == {"keystrokes", "sections", "sessions", "staging"}
+    for table in ("keystrokes", "sections", "sessions"):
         assert f"OPTIMIZE `main`.`flowtype`.`{table}`" in sent
         assert f"VACUUM `main`.`flowtype`.`{table}` RETAIN 168 HOURS" in sent
+    assert done["staging"] == {"stale_files_removed": 0}  # nothing was ever staged
+
+
+def test_maintain_removes_staged_files_an_outage_left_behind_once_they_are_old(
+    warehouse: DatabricksSqlServer, databricks: DatabricksLakehouse
+) -> None:
+    parts = [section(f"p{i % 3}", f"left_s{i:03d}", 200, sentence="x" * 80) for i in range(60)]
+    sections, keystrokes = batch(*parts)
+    warehouse.fail_next(r"^REMOVE", "SERVICE_UNAVAILABLE", "the warehouse is restarting")
+    databricks.replace_sections(sections, keystrokes)  # the rows land; one staged file stays behind
+    left = list(warehouse.volumes_root.rglob("*.parquet"))
+    assert len(left) == 1
+    # A push in flight in another process: its files are young and must survive maintenance.
+    young = left[0].with_name("in-flight.parquet")
+    young.write_bytes(b"PAR1")
+    hour_ago = time.time() - STALE_STAGING_SECONDS - 60
+    os.utime(left[0], (hour_ago, hour_ago))
+
+    done = databricks.maintain()
+    assert done["staging"] == {"stale_files_removed": 1}
+    assert list(warehouse.volumes_root.rglob("*.parquet")) == [young]
+    assert databricks.read_table("keystrokes").height == keystrokes.height
 
 
 @pytest.mark.parametrize(

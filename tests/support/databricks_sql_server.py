@@ -7,8 +7,8 @@ It speaks the connector's Thrift-over-HTTP protocol with the connector's own gen
   client's row offsets, `numModifiedRows`, cancel and close; errors as error states, so the client
   raises `ServerOperationError` with a Databricks-style `[ERROR_CLASS] message`;
 - a bearer token check (a wrong token gets HTTP 403, as from the real service);
-- Unity Catalog volumes: `CREATE VOLUME`, and `PUT`/`GET`/`REMOVE` staging commands answered with
-  presigned URLs on this same server that the client then calls itself, files kept under `root`;
+- Unity Catalog volumes: `CREATE VOLUME`, `LIST`, and `PUT`/`GET`/`REMOVE` staging commands answered
+  with presigned URLs on this same server that the client then calls itself, files kept under `root`;
 - the production limits that shape the client: 255 parameters and 1 MiB of parameter values;
 - plain http, or TLS with a self-signed certificate (`tls=True`, trust `ca_file`);
 - `stop()` / `start()` on the same port and database file, to play a warehouse that goes away;
@@ -383,6 +383,9 @@ class _Service:
         if first in ("PUT", "GET", "REMOVE"):
             op.staging = True
             op.table = self.server._staging(first, tokens)
+            return
+        if first == "LIST":
+            op.table = self.server.list_volume(tokens)
             return
         if first == "USE":
             op.table = self._use_statement(op.session, tokens)
@@ -877,6 +880,29 @@ class DatabricksSqlServer:
                 "VOLUME_NOT_FOUND", f"Volume `{'`.`'.join(parts[2:5])}` does not exist.", "42704"
             )
         return volume.joinpath(*parts[5:])
+
+    def list_volume(self, tokens: list) -> pa.Table:
+        """`LIST '<volume path>'`: the entries of a volume folder as Databricks lists them
+        (path, name with a trailing slash for folders, size, modification_time in epoch ms)."""
+        literals = [string_value(t) for t in tokens if t.kind == "str"]
+        if len(literals) != 1:
+            raise DialectError("PARSE_SYNTAX_ERROR", "cannot parse the LIST command", "42601")
+        remote = literals[0].rstrip("/")
+        folder = self.volume_path(remote)
+        if not folder.is_dir():
+            raise DialectError("FILE_NOT_FOUND", f"{remote} does not exist.", "42K03")
+        entries = sorted(e for e in folder.iterdir() if not e.name.startswith("."))
+        names = [e.name + ("/" if e.is_dir() else "") for e in entries]
+        return pa.table(
+            {
+                "path": pa.array([f"{remote}/{n}" for n in names], pa.string()),
+                "name": pa.array(names, pa.string()),
+                "size": pa.array([0 if e.is_dir() else e.stat().st_size for e in entries], pa.int64()),
+                "modification_time": pa.array(
+                    [e.stat().st_mtime_ns // 1_000_000 for e in entries], pa.int64()
+                ),
+            }
+        )
 
     # internals used by the service and the handler
 
