@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from flowtype_core.errors import InvalidInput
-from flowtype_core.pipeline.catalog import LocalDeltaCatalog
+from flowtype_core.pipeline import catalog as catalog_module
+from flowtype_core.pipeline.catalog import CSV_BATCH_BYTES, LocalDeltaCatalog
 
 FILES = {
     "a.csv": b'id,text\n1,"two\nlines"\n2,plain\n',
@@ -35,7 +36,11 @@ def files_frame(folder: Path, contents: dict[str, bytes | None]) -> pl.DataFrame
     )
 
 
-def test_rows_carry_the_lineage_of_their_own_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch_bytes", [CSV_BATCH_BYTES, 1], ids=["one batch", "a batch per file"])
+def test_rows_carry_the_lineage_of_their_own_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_bytes: int
+) -> None:
+    monkeypatch.setattr(catalog_module, "CSV_BATCH_BYTES", batch_bytes)
     catalog = LocalDeltaCatalog(tmp_path / "lakehouse")
     files = files_frame(tmp_path, FILES)
 
