@@ -8,6 +8,8 @@ listed in sections.csv always has its presses in keystrokes.csv.
 from __future__ import annotations
 
 import io
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -51,10 +53,54 @@ def _typed(spec: TableSpec, columns: Sequence[str] | None = None) -> list[pl.Exp
     return casts
 
 
+class _ParsedFiles:
+    """The typed frames of the session files this process last read or wrote, by exact content.
+
+    The recorder rewrites a session's three files after every sentence, and parsing back what it
+    had just written was a large share of the participant's wait. Reading the bytes is cheap;
+    a frame is reused only when the file's bytes are identical to those it was parsed from, so a
+    write by any other process is always seen.
+    """
+
+    def __init__(self, limit: int = 48) -> None:
+        self._limit = limit
+        self._entries: OrderedDict[str, tuple[bytes, pl.DataFrame]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def read(self, path: Path, spec: TableSpec) -> pl.DataFrame:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return spec.empty()
+        with self._lock:
+            hit = self._entries.get(str(path))
+        if hit is not None and hit[0] == raw:
+            return hit[1]
+        frame = pl.read_csv(raw, infer_schema=False).select(_typed(spec)) if raw else spec.empty()
+        self.remember(path, raw, frame)
+        return frame
+
+    def remember(self, path: Path, raw: bytes, frame: pl.DataFrame) -> None:
+        with self._lock:
+            self._entries[str(path)] = (raw, frame)
+            self._entries.move_to_end(str(path))
+            while len(self._entries) > self._limit:
+                self._entries.popitem(last=False)
+
+
+_parsed = _ParsedFiles()
+
+
 def _read_csv(path: Path, spec: TableSpec) -> pl.DataFrame:
-    if not path.is_file():
-        return spec.empty()
-    return pl.read_csv(path, infer_schema=False).select(_typed(spec))
+    return _parsed.read(path, spec)
+
+
+def _write_files(folder: Path, frames: Sequence[tuple[str, pl.DataFrame]]) -> None:
+    """Replace the folder's files atomically, in the given order, and remember what they hold."""
+    files = [(name, _to_csv(frame)) for name, frame in frames]
+    atomic_write_many(folder, files)
+    for (name, raw), (_, frame) in zip(files, frames, strict=True):
+        _parsed.remember(folder / name, raw, frame)
 
 
 def read_csv_files(
@@ -127,17 +173,17 @@ class SessionStore:
                 # Keyed by the sections, so a section whose new keystroke set is empty is emptied too.
                 keys = group.select(SECTION_KEY)
                 all_sections = self._merged(folder, "sections.csv", group, keys)
-                files = [
-                    ("keystrokes.csv", _to_csv(self._merged(folder, "keystrokes.csv", presses, keys))),
-                    ("sections.csv", _to_csv(all_sections)),
+                frames = [
+                    ("keystrokes.csv", self._merged(folder, "keystrokes.csv", presses, keys)),
+                    ("sections.csv", all_sections),
                 ]
                 if summarize is not None:
                     current = _read_csv(folder / "session.csv", SESSIONS)
-                    files.append(
-                        ("session.csv", _to_csv(SESSIONS.conform(summarize(pid, sid, all_sections, current))))
+                    frames.append(
+                        ("session.csv", SESSIONS.conform(summarize(pid, sid, all_sections, current)))
                     )
                 # Keystrokes first: a section listed in sections.csv always has its presses on disk.
-                atomic_write_many(folder, files)
+                _write_files(folder, frames)
 
     def upsert_sessions(self, sessions: pl.DataFrame) -> None:
         for (participant_id, session_id), group in sessions.group_by(["participant_id", "session_id"]):
@@ -147,7 +193,7 @@ class SessionStore:
                 merged = self._merged(
                     folder, "session.csv", latest, latest.select("participant_id", "session_id")
                 )
-                atomic_write_many(folder, [("session.csv", _to_csv(merged))])
+                _write_files(folder, [("session.csv", merged)])
 
     def read(self, name: str, participant_id: str, session_id: str) -> pl.DataFrame:
         """One session's file as a typed frame (empty when absent)."""

@@ -52,3 +52,17 @@ def test_a_file_rewritten_by_another_process_is_read_again(wb, sentences):
     )
     merged = wb.store.read("keystrokes.csv", "erin", handle.session_id)
     assert merged.filter(pl.col("test_section_id") == before["test_section_id"][0]).height == 1
+
+
+def test_an_unchanged_file_is_not_parsed_again(wb, sentences):
+    handle = wb.recorder.start_session("fay", consented_at=datetime.now(UTC))
+    wb.recorder.submit_section(
+        handle, 0, sentences[0], make_batch(sentences[0].text, handle.token, 0, seed=5)
+    )
+    first = wb.store.read("sections.csv", "fay", handle.session_id)
+    assert wb.store.read("sections.csv", "fay", handle.session_id) is first
+    wb.recorder.submit_section(
+        handle, 1, sentences[1], make_batch(sentences[1].text, handle.token, 1, seed=6)
+    )
+    second = wb.store.read("sections.csv", "fay", handle.session_id)
+    assert second is not first and second.height == 2
