@@ -54,25 +54,31 @@ def _run_starts(frame: pl.DataFrame) -> pl.Series:
     return frame.select(pl.any_horizontal(pl.int_range(pl.len()) == 0, *changed)).to_series()
 
 
-def _in_press_order(frame: pl.DataFrame, starts: pl.Series) -> bool:
-    """Whether each section is one run of rows, in press order (ties by keystroke id)."""
+def _order_faults(frame: pl.DataFrame, starts: pl.Series) -> tuple[bool, bool]:
+    """(some press comes before its predecessor row, some section is split over several runs)."""
     press, key = (pl.col(c) for c in PRESS_ORDER)
     after_previous = (press.shift(1) < press) | ((press.shift(1) == press) & (key.shift(1) <= key))
     checks = frame.select(
         (~pl.lit(starts) & ~after_previous.fill_null(value=False)).any().alias("disordered"),
         pl.struct(*SECTION_ID).filter(pl.lit(starts)).is_duplicated().any().alias("split"),
     )
-    return not (checks.item(0, "disordered") or checks.item(0, "split"))
+    return bool(checks.item(0, "disordered")), bool(checks.item(0, "split"))
 
 
 def _polars_rows(frame: pl.DataFrame, previous: Sequence[str]) -> pl.DataFrame:
     starts = _run_starts(frame)
-    if not _in_press_order(frame, starts):
+    disordered, split = _order_faults(frame, starts)
+    if split:
         frame = frame.sort(*SECTION_ID, *PRESS_ORDER, nulls_last=False)
-        starts = _run_starts(frame)
+        starts, disordered = _run_starts(frame), False
+    run = starts.cum_sum().set_sorted().alias(RUN)
+    if disordered:
+        # Each section is one run (stored in keystroke-id order, say): presses are put in
+        # order within their runs by integer keys; the runs, and `starts`, stay in place.
+        frame = frame.with_columns(run).sort(RUN, *PRESS_ORDER, nulls_last=False, maintain_order=True)
     within = ~pl.lit(starts)
     return frame.with_columns(
-        starts.cum_sum().set_sorted().alias(RUN),
+        run,
         *(pl.when(within).then(pl.col(c).shift(1)).alias(previous_name(c)) for c in previous),
     )
 
