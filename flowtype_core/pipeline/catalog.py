@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,11 @@ from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 
 from flowtype_core.errors import InvalidInput
 from flowtype_core.lakehouse.local_delta import with_commit_retry
+from flowtype_core.store.csv_store import csv_bodies
 
 # Above this many keys a replace rewrites the table instead of sending a huge predicate.
 MAX_PREDICATE_KEYS = 2000
 # Bronze parses new CSV text in batches of about this size: the raw text is held beside the frames.
-CSV_BATCH_BYTES = 256 << 20
 
 
 class Catalog(ABC):
@@ -104,36 +104,6 @@ def key_predicate(keys: pl.DataFrame) -> str:
     return " OR ".join(parts) if parts else "FALSE"
 
 
-def _csv_bodies(paths: Iterable[str]) -> Iterator[tuple[bytes, list[tuple[int, bytes | memoryview]]]]:
-    """Many CSV files' rows as text, in batches of one header line: `(header, [(position, body)])`.
-
-    Per-file parsing costs more than the parsing itself at thousands of files, so a batch's bodies
-    are parsed in one call; a batch closes at `CSV_BATCH_BYTES` so the raw text held at once stays
-    bounded. The header is the first line that is not blank; each body ends with a newline; a file
-    that is missing or has no line break (empty, or a bare header) holds nothing.
-    """
-    pending: dict[bytes, list[tuple[int, bytes | memoryview]]] = {}
-    sizes: dict[bytes, int] = {}
-    for position, path in enumerate(paths):
-        try:
-            with open(path, "rb") as handle:
-                raw = handle.read().lstrip(b"\r\n")
-        except FileNotFoundError:
-            continue
-        cut = raw.find(b"\n") + 1
-        if cut == 0:
-            continue
-        header, body = raw[:cut], memoryview(raw)[cut:]
-        pending.setdefault(header, []).append(
-            (position, body if raw.endswith(b"\n") else bytes(body) + b"\n")
-        )
-        sizes[header] = sizes.get(header, 0) + len(raw)
-        if sizes[header] >= CSV_BATCH_BYTES:
-            yield header, pending.pop(header)
-            del sizes[header]
-    yield from pending.items()
-
-
 def _rows_by_file(
     header: bytes, bodies: list[tuple[int, bytes | memoryview]], paths: Sequence[str]
 ) -> tuple[pl.DataFrame, pl.Series]:
@@ -187,12 +157,12 @@ class LocalDeltaCatalog(Catalog):
 
     def read_csv_text(self, files: pl.DataFrame, columns: Sequence[str]) -> pl.LazyFrame:
         # Thousands of small files: read as bytes and parsed in one call per batch of one header
-        # (`_csv_bodies`, `_rows_by_file`). Files written by other tools may lack or add columns: the
+        # (`csv_bodies`, `_rows_by_file`). Files written by other tools may lack or add columns: the
         # batches are lined up by name.
         lineage = files.drop("path")
         paths = files["path"].to_list()
         frames = []
-        for header, bodies in _csv_bodies(paths):
+        for header, bodies in csv_bodies(paths):
             rows, owner = _rows_by_file(header, bodies, paths)
             frames.append(pl.concat([rows, lineage.select(pl.all().gather(owner))], how="horizontal"))
         if not frames:

@@ -25,6 +25,7 @@ FILES: dict[str, TableSpec] = {
     "session.csv": SESSIONS,
 }
 SECTION_KEY = ["participant_id", "test_section_id"]
+CSV_BATCH_BYTES = 256 << 20  # raw text `csv_bodies` holds at once
 # (participant_id, session_id, all of the session's sections, current session.csv rows) -> session row
 Summarizer = Callable[[str, str, pl.DataFrame, pl.DataFrame], pl.DataFrame]
 
@@ -103,31 +104,50 @@ def _write_files(folder: Path, frames: Sequence[tuple[str, pl.DataFrame]]) -> No
         _parsed.remember(folder / name, raw, frame)
 
 
-def read_csv_files(
-    paths: Iterable[str | Path], spec: TableSpec, columns: Sequence[str] | None = None
-) -> pl.DataFrame:
-    """Many small CSV files of one kind as one frame, parsed once.
+def csv_bodies(paths: Iterable[str | Path]) -> Iterator[tuple[bytes, list[tuple[int, bytes | memoryview]]]]:
+    """Many CSV files' rows as text, in batches of one header line: `(header, [(position, body)])`.
 
-    Per-file parsing costs more than the parsing itself at thousands of files, so the bodies are
-    joined under one header and handed to polars in a single call; files whose header differs
-    (written by another version) are parsed on their own. Missing files hold nothing.
+    Per-file parsing costs more than the parsing itself at thousands of files, so a batch's bodies
+    are parsed in one call; a batch closes at `CSV_BATCH_BYTES` so the raw text held at once stays
+    bounded. The header is the first line that is not blank; each body ends with a newline; a file
+    that is missing or has no line break (empty, or a bare header) holds nothing.
     """
-    names = list(columns or spec.columns)
-    by_header: dict[bytes, list[bytes | memoryview]] = {}
-    for path in paths:
+    pending: dict[bytes, list[tuple[int, bytes | memoryview]]] = {}
+    sizes: dict[bytes, int] = {}
+    for position, path in enumerate(paths):
         try:
             with open(path, "rb") as handle:
-                raw = handle.read()
+                raw = handle.read().lstrip(b"\r\n")
         except FileNotFoundError:
             continue
         cut = raw.find(b"\n") + 1
         if cut == 0:
-            continue  # a header without rows
-        body = memoryview(raw)[cut:]
-        by_header.setdefault(raw[:cut], []).append(body if raw.endswith(b"\n") else bytes(body) + b"\n")
+            continue
+        header, body = raw[:cut], memoryview(raw)[cut:]
+        pending.setdefault(header, []).append(
+            (position, body if raw.endswith(b"\n") else bytes(body) + b"\n")
+        )
+        sizes[header] = sizes.get(header, 0) + len(raw)
+        if sizes[header] >= CSV_BATCH_BYTES:
+            yield header, pending.pop(header)
+            del sizes[header]
+    yield from pending.items()
+
+
+def read_csv_files(
+    paths: Iterable[str | Path], spec: TableSpec, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Many small CSV files of one kind as one frame, parsed once per header (`csv_bodies`).
+
+    Files whose header differs (written by another version) are parsed apart. Missing files hold
+    nothing.
+    """
+    names = list(columns or spec.columns)
     frames = [
-        pl.read_csv(header + b"".join(bodies), infer_schema=False, columns=names).select(_typed(spec, names))
-        for header, bodies in by_header.items()
+        pl.read_csv(header + b"".join(body for _, body in bodies), infer_schema=False, columns=names).select(
+            _typed(spec, names)
+        )
+        for header, bodies in csv_bodies(paths)
     ]
     return pl.concat(frames) if frames else pl.DataFrame(schema={c: spec.columns[c] for c in names})
 

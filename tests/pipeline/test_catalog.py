@@ -8,8 +8,9 @@ import polars as pl
 import pytest
 
 from flowtype_core.errors import InvalidInput
-from flowtype_core.pipeline import catalog as catalog_module
-from flowtype_core.pipeline.catalog import CSV_BATCH_BYTES, LocalDeltaCatalog
+from flowtype_core.pipeline.catalog import LocalDeltaCatalog
+from flowtype_core.store import csv_store
+from flowtype_core.store.csv_store import CSV_BATCH_BYTES
 
 FILES = {
     "a.csv": b'id,text\n1,"two\nlines"\n2,plain\n',
@@ -40,7 +41,7 @@ def files_frame(folder: Path, contents: dict[str, bytes | None]) -> pl.DataFrame
 def test_rows_carry_the_lineage_of_their_own_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_bytes: int
 ) -> None:
-    monkeypatch.setattr(catalog_module, "CSV_BATCH_BYTES", batch_bytes)
+    monkeypatch.setattr(csv_store, "CSV_BATCH_BYTES", batch_bytes)
     catalog = LocalDeltaCatalog(tmp_path / "lakehouse")
     files = files_frame(tmp_path, FILES)
 
