@@ -32,8 +32,8 @@ DOWNLOAD_URL = "/api/2.0/fs/create-download-url"
 PRESIGNED = "/presigned/"
 
 
-class FilesApiError(Exception):
-    """An error reply in the Databricks shape (the server sends `{"error_code", "message"}`)."""
+class ApiError(Exception):
+    """An error reply in the Databricks shape: `{"error_code": ..., "message": ...}` (Jobs and Files APIs)."""
 
     def __init__(self, status: HTTPStatus, error_code: str, message: str) -> None:
         super().__init__(message)
@@ -119,7 +119,7 @@ class Volumes:
             if path.startswith(PRESIGNED) and method == "GET":
                 link = path.removeprefix(PRESIGNED)
                 if link not in self._links:
-                    raise FilesApiError(HTTPStatus.FORBIDDEN, "PERMISSION_DENIED", "Invalid or expired link.")
+                    raise ApiError(HTTPStatus.FORBIDDEN, "PERMISSION_DENIED", "Invalid or expired link.")
                 return self._download(self._links[link])
             if path == DOWNLOAD_URL and method == "POST":
                 return self._create_download_url(query.get("path", ""))
@@ -129,7 +129,7 @@ class Volumes:
                     self._check_volume(target)
                     self._scripted_failure(target)
                     return self._on_path(method, kind, target, query, raw)
-        raise FilesApiError(HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
+        raise ApiError(HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
 
     def _on_path(
         self, method: str, kind: str, target: str, query: dict[str, str], raw: bytes
@@ -144,15 +144,15 @@ class Volumes:
                 return Reply()
             case ("GET", "directory"):
                 return self._list(target)
-        raise FilesApiError(HTTPStatus.NOT_IMPLEMENTED, "NOT_IMPLEMENTED", f"{method} on a {kind} path")
+        raise ApiError(HTTPStatus.NOT_IMPLEMENTED, "NOT_IMPLEMENTED", f"{method} on a {kind} path")
 
     # -- behaviour --------------------------------------------------------------------------------
     def _check_volume(self, path: str) -> None:
         parts = path.split("/")
         if len(parts) < 5 or parts[1] != "Volumes" or "/".join(parts[:5]) not in self._volumes:
-            raise FilesApiError(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"Volume for path {path} does not exist.")
+            raise ApiError(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"Volume for path {path} does not exist.")
         if any(part in ("", ".", "..") for part in parts[2:]):
-            raise FilesApiError(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", f"Invalid path {path}")
+            raise ApiError(HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", f"Invalid path {path}")
 
     def _scripted_failure(self, path: str) -> None:
         failure = self._failures.get(path)
@@ -161,7 +161,7 @@ class Volumes:
         failure.times -= 1
         if failure.times <= 0:
             del self._failures[path]
-        raise FilesApiError(failure.status, failure.error_code, failure.message)
+        raise ApiError(failure.status, failure.error_code, failure.message)
 
     def _write(self, path: str, data: bytes) -> None:
         self._clock += 1
@@ -170,13 +170,13 @@ class Volumes:
     def _upload(self, path: str, data: bytes, overwrite: bool) -> Reply:
         parent = path.rsplit("/", 1)[0]
         if parent not in self.directories:
-            raise FilesApiError(
+            raise ApiError(
                 HTTPStatus.NOT_FOUND, "NOT_FOUND", f"The parent directory {parent} does not exist."
             )
         if path in self.directories:
-            raise FilesApiError(HTTPStatus.CONFLICT, "ALREADY_EXISTS", f"{path} is a directory.")
+            raise ApiError(HTTPStatus.CONFLICT, "ALREADY_EXISTS", f"{path} is a directory.")
         if path in self.files and not overwrite:
-            raise FilesApiError(HTTPStatus.CONFLICT, "ALREADY_EXISTS", f"The file {path} already exists.")
+            raise ApiError(HTTPStatus.CONFLICT, "ALREADY_EXISTS", f"The file {path} already exists.")
         self._write(path, data)
         return Reply(HTTPStatus.NO_CONTENT)
 
@@ -185,12 +185,12 @@ class Volumes:
         for end in range(5, len(parts) + 1):
             folder = "/".join(parts[:end])
             if folder in self.files:
-                raise FilesApiError(HTTPStatus.CONFLICT, "ALREADY_EXISTS", f"{folder} is a file.")
+                raise ApiError(HTTPStatus.CONFLICT, "ALREADY_EXISTS", f"{folder} is a file.")
             self.directories.add(folder)
 
     def _file(self, path: str) -> StoredFile:
         if path not in self.files:
-            raise FilesApiError(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"The file {path} does not exist.")
+            raise ApiError(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"The file {path} does not exist.")
         return self.files[path]
 
     def _download(self, path: str) -> Reply:
@@ -203,7 +203,7 @@ class Volumes:
 
     def _create_download_url(self, path: str) -> dict[str, Any]:
         if not self.presigned:
-            raise FilesApiError(HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", "Presigned URLs are not enabled.")
+            raise ApiError(HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", "Presigned URLs are not enabled.")
         self._check_volume(path)
         self._file(path)
         link = secrets.token_urlsafe(16)
@@ -212,7 +212,7 @@ class Volumes:
 
     def _list(self, path: str) -> dict[str, Any]:
         if path not in self.directories:
-            raise FilesApiError(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"The directory {path} does not exist.")
+            raise ApiError(HTTPStatus.NOT_FOUND, "NOT_FOUND", f"The directory {path} does not exist.")
         prefix = path + "/"
         entries = [
             {"path": f"{folder}/", "name": folder.removeprefix(prefix), "is_directory": True}

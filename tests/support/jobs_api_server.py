@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.support.files_api import FilesApiError, Reply, Volumes
+from tests.support.files_api import ApiError, Reply, Volumes
 
 WORKSPACE_ID = "1234567890123456"
 CREATOR = "flowtype-tests@example.com"
@@ -63,14 +63,6 @@ TERMINATION = {
     UPSTREAM_CANCELED: ("SKIPPED", "SUCCESS"),
 }
 JOBS_PATH = re.compile(r"^/api/2\.[12]/jobs/(?P<endpoint>[a-z/-]+)$")
-
-
-class ApiError(Exception):
-    """An error reply in the Databricks shape: `{"error_code": ..., "message": ...}`."""
-
-    def __init__(self, status: HTTPStatus, error_code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.error_code, self.message = status, error_code, message
 
 
 @dataclass(frozen=True)
@@ -595,7 +587,7 @@ class JobsApiServer:
                 server.requests.append(RecordedRequest(method, url.path, query, body, auth))
                 try:
                     reply = self._route(method, url.path, query, body, auth, raw)
-                except (ApiError, FilesApiError) as err:
+                except ApiError as err:
                     self._send(err.status, {"error_code": err.error_code, "message": err.message})
                 except Exception as exc:  # a reply, not a dropped socket the SDK would retry for minutes
                     message = f"jobs_api_server bug or malformed request: {type(exc).__name__}: {exc}"
