@@ -6,12 +6,14 @@ costs several times the read, while keystrokes are nearly always stored section 
 press order (the recorder, the importer and silver write them so). So on polars the rows are
 checked for that order in one vectorised pass, sorted only when it does not hold, and the previous
 press is then simply the previous row; sections are numbered by their run of rows, which polars
-groups far faster than two string keys. Both paths hand back the same columns, so each metric
+groups far faster than two string keys, and each run's first row is flagged, so a section's ids
+and texts are read off that row instead of being gathered by a group-by. Both paths hand back the same columns, so each metric
 is still defined once, in narwhals.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -24,6 +26,7 @@ from narwhals import Implementation
 SECTION_ID = ("participant_id", "test_section_id")
 PRESS_ORDER = ("press_time", "keystroke_id")
 RUN = "_section_run"
+FIRST_ROW = "_section_first_row"
 
 
 def previous_name(column: str) -> str:
@@ -33,61 +36,100 @@ def previous_name(column: str) -> str:
 
 @dataclass(frozen=True)
 class PressOrdered:
-    """Keystrokes with `previous_name(c)` columns added, and the columns to group sections by.
+    """Keystrokes with `previous_name(c)` columns added, and how to reach each section.
 
-    `section_keys` may be a row-run number rather than SECTION_ID; callers group by it and take
-    the id columns with `any_value`, which is exact because a run is exactly one section.
+    `section_keys` may be a row-run number rather than SECTION_ID (a run is exactly one section).
+    `first_row`, when the engine has it for free, names a flag column marking each section's
+    first row, so per-section constants are read off one row instead of gathered by a group-by.
     """
 
     frame: nw.LazyFrame[Any]
     section_keys: tuple[str, ...]
+    first_row: str | None = None
 
     @property
     def helper_columns(self) -> tuple[str, ...]:
-        """Section keys that are not keystroke columns: dropped before rows are handed back."""
-        return tuple(k for k in self.section_keys if k not in SECTION_ID)
+        """Added columns that are not keystroke columns: dropped before rows are handed back."""
+        keys = tuple(k for k in self.section_keys if k not in SECTION_ID)
+        return keys if self.first_row is None else (*keys, self.first_row)
+
+    def per_section(self, *aggregations: nw.Expr, constants: Sequence[str]) -> nw.LazyFrame[Any]:
+        """One row per section: its section keys, `constants` and `aggregations`.
+
+        `constants` are columns equal on all of a section's rows (its ids, sentence, input).
+        Taking them from the first rows spares polars a group-by gathering long strings.
+        """
+        keys = self.section_keys
+        wanted = [c for c in constants if c not in keys]
+        if self.first_row is None:
+            return self.frame.group_by(*keys).agg(*(nw.col(c).any_value() for c in wanted), *aggregations)
+        firsts = self.frame.filter(nw.col(self.first_row)).select(*keys, *wanted)
+        return self.frame.group_by(*keys).agg(*aggregations).join(firsts, on=list(keys))
 
 
-def _run_starts(frame: pl.DataFrame) -> pl.Series:
-    """True where a row begins a new section (null ids compare equal, like a group key)."""
-    changed = [pl.col(c).ne_missing(pl.col(c).shift(1)) for c in SECTION_ID]
-    return frame.select(pl.any_horizontal(pl.int_range(pl.len()) == 0, *changed)).to_series()
+def _run_starts(frame: pl.DataFrame) -> tuple[pl.Series, bool]:
+    """Where each row begins a new section, and whether some press precedes its predecessor row.
 
-
-def _order_faults(frame: pl.DataFrame, starts: pl.Series) -> tuple[bool, bool]:
-    """(some press comes before its predecessor row, some section is split over several runs)."""
+    One pass, one expression per column so polars spreads them over the cores; null ids compare
+    equal, like a group key.
+    """
     press, key = (pl.col(c) for c in PRESS_ORDER)
     after_previous = (press.shift(1) < press) | ((press.shift(1) == press) & (key.shift(1) <= key))
-    checks = frame.select(
-        (~pl.lit(starts) & ~after_previous.fill_null(value=False)).any().alias("disordered"),
-        pl.struct(*SECTION_ID).filter(pl.lit(starts)).is_duplicated().any().alias("split"),
+    flags = frame.select(
+        *(pl.col(c).ne_missing(pl.col(c).shift(1)).alias(c) for c in SECTION_ID),
+        after_previous.fill_null(value=False).alias("_after_previous"),
     )
-    return bool(checks.item(0, "disordered")), bool(checks.item(0, "split"))
+    starts = flags.select(pl.any_horizontal(*SECTION_ID)).to_series()
+    if len(starts):
+        starts[0] = True  # a first row with null ids equals its missing predecessor
+    return starts, (~starts & ~flags.get_column("_after_previous")).any()
+
+
+def _split(frame: pl.DataFrame, starts: pl.Series) -> bool:
+    """Whether some section is spread over several runs of rows."""
+    return frame.select(SECTION_ID).filter(starts).is_duplicated().any()
 
 
 def _polars_rows(frame: pl.DataFrame, previous: Sequence[str]) -> pl.DataFrame:
-    starts = _run_starts(frame)
-    disordered, split = _order_faults(frame, starts)
-    if split:
+    starts, disordered = _run_starts(frame)
+    if _split(frame, starts):
         frame = frame.sort(*SECTION_ID, *PRESS_ORDER, nulls_last=False)
-        starts, disordered = _run_starts(frame), False
+        starts, disordered = _run_starts(frame)[0], False
     run = starts.cum_sum().set_sorted().alias(RUN)
     if disordered:
         # Each section is one run (stored in keystroke-id order, say): presses are put in
         # order within their runs by integer keys; the runs, and `starts`, stay in place.
-        frame = frame.with_columns(run).sort(RUN, *PRESS_ORDER, nulls_last=False, maintain_order=True)
+        frame = (
+            frame.with_columns(run).sort(RUN, *PRESS_ORDER, nulls_last=False, maintain_order=True).drop(RUN)
+        )
     within = ~pl.lit(starts)
-    return frame.with_columns(
+    added = frame.select(
         run,
+        pl.lit(starts).alias(FIRST_ROW),
         *(pl.when(within).then(pl.col(c).shift(1)).alias(previous_name(c)) for c in previous),
     )
+    return frame.hstack(_chunked_like(added, frame.get_column(PRESS_ORDER[0]).chunk_lengths()))
+
+
+def _chunked_like(added: pl.DataFrame, lengths: list[int]) -> list[pl.Series]:
+    """The added columns cut (zero-copy) into the frame's chunk lengths.
+
+    A scan hands over many chunks; a frame whose columns are chunked differently is re-aligned by
+    polars' next operation, which copies every column, strings included: on 10M keystrokes that
+    copy cost more than the whole order check.
+    """
+    offsets = list(itertools.accumulate(lengths, initial=0))
+    return [
+        pl.concat([whole.slice(at, n) for at, n in zip(offsets, lengths, strict=False)], rechunk=False)
+        for whole in added.rechunk().iter_columns()
+    ]
 
 
 def _polars(native: pl.LazyFrame, previous: Sequence[str]) -> PressOrdered:
     schema = native.collect_schema()
-    added = {RUN: pl.UInt32, **{previous_name(c): schema[c] for c in previous}}
+    added = {RUN: pl.UInt32, FIRST_ROW: pl.Boolean, **{previous_name(c): schema[c] for c in previous}}
     rows = native.map_batches(partial(_polars_rows, previous=tuple(previous)), schema={**schema, **added})
-    return PressOrdered(nw.from_native(rows), (RUN,))
+    return PressOrdered(nw.from_native(rows), (RUN,), FIRST_ROW)
 
 
 def _window(frame: nw.LazyFrame[Any], previous: Sequence[str]) -> PressOrdered:

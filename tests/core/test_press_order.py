@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from flowtype_core.metrics import keystroke_features, section_metrics
-from flowtype_core.metrics.press_order import RUN, _window, in_press_order, previous_name
+from flowtype_core.metrics.press_order import FIRST_ROW, RUN, _window, in_press_order, previous_name
 
 COLUMNS = ("press_time", "release_time", "letter")
 ORDER = ["participant_id", "test_section_id", "press_time", "keystroke_id"]
@@ -89,9 +89,11 @@ def test_polars_shortcut_equals_the_ordered_window(arrange) -> None:
 def test_stored_order_is_trusted_and_each_section_is_one_run() -> None:
     frame = typed()
     rows = in_press_order(nw.from_native(frame.lazy())).frame.to_native().collect()
-    assert rows.select(pl.exclude(RUN)).equals(frame)  # nothing was re-sorted
+    assert rows.select(pl.exclude(RUN, FIRST_ROW)).equals(frame)  # nothing was re-sorted
     runs = rows.group_by(RUN).agg(pl.col("test_section_id").n_unique().alias("ids"), pl.len())
     assert runs.height == frame.get_column("test_section_id").n_unique() and runs["ids"].max() == 1
+    # Each run's first row, and only it, is flagged.
+    assert rows.get_column(FIRST_ROW).equals(rows.get_column(RUN).is_first_distinct(), check_names=False)
 
 
 def test_metrics_do_not_depend_on_row_order() -> None:
