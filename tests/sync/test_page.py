@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from flowtype_core import Workbench
 from flowtype_core.accounts import AccountStore
+from flowtype_core.corpus import load_corpus
 from tests.app.conftest import logged_in
+from tests.conftest import make_batch
 from tests.sync.conftest import with_demo
 
 
@@ -53,4 +56,36 @@ def test_page_shows_problems_and_repairs_them(backend: Any, sync_wb: Workbench, 
     at.run()
     assert _metrics(at)["in sync"] == "4" and _metrics(at)["count mismatch"] == "0"
     assert at.get("plotly_chart"), "the history chart is drawn"
+    assert any("Nothing is waiting" in m.value for m in at.markdown)
+
+
+def test_push_now_reports_failures_then_drains_the_outbox(
+    backend: Any, sync_wb: Workbench, researcher: str
+) -> None:
+    with_demo(sync_wb, participants=1, sessions=1, sentences=1)
+    at = logged_in("researcher", username=researcher).run()
+    at.switch_page("pages/sync.py").run()
+    assert any("Nothing is waiting" in m.value for m in at.markdown)
+
+    backend.stop()
+    recorder = sync_wb.recorder
+    handle = recorder.start_session("push-01", consented_at=datetime.now(UTC))
+    sentence = load_corpus()[0]
+    recorder.submit_section(handle, 0, sentence, make_batch(sentence.text, handle.token, 0))
+    waiting = len(sync_wb.outbox.entries())
+    assert waiting, "the section waits in the outbox while the lakehouse is down"
+
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.dataframe[-2].value.shape[0] == waiting  # the outbox table, above the history
+    next(b for b in at.button if b.label == "Push the outbox now").click().run()
+    assert any(backend.kind in e.value for e in at.error), [e.value for e in at.error]
+    assert len(sync_wb.outbox.entries()) == waiting, "a failed push keeps every entry"
+
+    backend.start()
+    next(b for b in at.button if b.label == "Push the outbox now").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value.startswith("Pushed 1 sections") for s in at.success), [s.value for s in at.success]
+    assert sync_wb.outbox.entries() == []
+    at.run()
     assert any("Nothing is waiting" in m.value for m in at.markdown)
