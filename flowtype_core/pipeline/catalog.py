@@ -9,9 +9,12 @@ the data) and `replace` (atomically swap the rows of the given keys).
 
 from __future__ import annotations
 
+import os
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,16 @@ from flowtype_core.store.csv_store import csv_bodies
 
 # Above this many keys a replace rewrites the table instead of sending a huge predicate.
 MAX_PREDICATE_KEYS = 2000
-# Bronze parses new CSV text in batches of about this size: the raw text is held beside the frames.
+
+
+@dataclass(frozen=True)
+class TableWrite:
+    """One `Catalog.write` (its table, frame and options), for `Catalog.write_all`."""
+
+    table: str
+    frame: Any
+    replace_keys: pl.DataFrame | None = None
+    marker: tuple[str, int] | None = None
 
 
 class Catalog(ABC):
@@ -80,9 +92,29 @@ class Catalog(ABC):
         those keys (one atomic commit). `marker` (app id, watermark) is committed with the data.
         Returns the number of rows written."""
 
+    def write_all(self, writes: Sequence[TableWrite]) -> list[int]:
+        """`write` to several different tables, one commit each, in any order; rows written per write.
+
+        Returns once every write has finished, raising the first failure: the others may have
+        committed, so whatever says the work is done (a watermark, a manifest) is written after.
+        This one writes in turn; a catalog whose writes can overlap overrides it.
+        """
+        _check_distinct(writes)
+        return [self._apply(w) for w in writes]
+
+    def _apply(self, write: TableWrite) -> int:
+        return self.write(write.table, write.frame, replace_keys=write.replace_keys, marker=write.marker)
+
     @abstractmethod
     def version(self, table: str) -> int | None:
         """The table's current version (None if it does not exist): tests use it to prove no-ops."""
+
+
+def _check_distinct(writes: Sequence[TableWrite]) -> None:
+    """Two writes to one table in a batch would race (or depend on their order): refuse them."""
+    tables = [w.table for w in writes]
+    if len(set(tables)) != len(tables):
+        raise ValueError(f"write_all needs distinct tables, got {tables}")
 
 
 def _literal(value: object) -> str:
@@ -194,6 +226,16 @@ class LocalDeltaCatalog(Catalog):
     def version(self, table: str) -> int | None:
         dt = self._table(table)
         return None if dt is None else dt.version()
+
+    def write_all(self, writes: Sequence[TableWrite]) -> list[int]:
+        # delta-rs encodes one write on one thread (and releases the GIL): different tables are
+        # written side by side, one thread each.
+        if len(writes) < 2:
+            return super().write_all(writes)
+        _check_distinct(writes)
+        with ThreadPoolExecutor(max_workers=min(len(writes), os.cpu_count() or 1)) as pool:
+            futures = [pool.submit(self._apply, w) for w in writes]
+        return [future.result() for future in futures]  # all have finished: the first error is raised
 
     def write(
         self,

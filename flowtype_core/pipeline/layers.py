@@ -23,7 +23,7 @@ import polars as pl
 
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.pipeline import transforms
-from flowtype_core.pipeline.catalog import Catalog
+from flowtype_core.pipeline.catalog import Catalog, TableWrite
 from flowtype_core.pipeline.expectations import has_valid_section_key
 from flowtype_core.pipeline.tables import (
     BRONZE_KEYSTROKES,
@@ -107,10 +107,11 @@ def _timed(layer: str, work: Callable[[LayerResult], None]) -> LayerResult:
     return result
 
 
-def _write(result: LayerResult, catalog: Catalog, table: str, frame: Any, **kwargs: Any) -> None:
-    written = catalog.write(table, frame, **kwargs)
-    result.tables[table] = result.tables.get(table, 0) + written
-    result.rows_written += written
+def _write(result: LayerResult, catalog: Catalog, *writes: TableWrite) -> None:
+    """Commit writes to different tables (side by side where the catalog can) and count their rows."""
+    for write, written in zip(writes, catalog.write_all(writes), strict=True):
+        result.tables[write.table] = result.tables.get(write.table, 0) + written
+        result.rows_written += written
 
 
 # -- bronze ---------------------------------------------------------------------------------------
@@ -176,6 +177,7 @@ def run_bronze(ctx: PipelineContext) -> LayerResult:
         if files.is_empty():
             return
         ingested_at = _next_time(catalog, (BRONZE_SOURCES,), INGESTED_AT)
+        writes = []
         for source in SOURCES:
             candidates = files.filter(pl.col("table") == source.table)
             result.details[f"{source.file_name} files"] = candidates.height
@@ -185,8 +187,10 @@ def run_bronze(ctx: PipelineContext) -> LayerResult:
             raw = catalog.read_csv_text(candidates.select("path", SOURCE_FILE, SOURCE_HASH), source.columns)
             rows = catalog.materialize(transforms.bronze_rows(raw, source.columns, ingested_at=ingested_at))
             result.rows_in += catalog.count(rows)
-            _write(result, catalog, source.table, rows)
-        # Recorded last: a crash before this re-ingests the files, and silver keeps the latest copy.
+            writes.append(TableWrite(source.table, rows))
+        _write(result, catalog, *writes)
+        # Recorded last, once both tables have committed: a crash or a failed write before this
+        # re-ingests the files, and silver keeps the latest copy.
         ingested = files.select(
             SOURCE_FILE, SOURCE_HASH, "size", "mtime_ns", "table", pl.lit(ingested_at).alias(INGESTED_AT)
         )
@@ -239,14 +243,12 @@ def run_silver(ctx: PipelineContext) -> LayerResult:
             *transforms.silver_tables(new, sections.to_native(), processed_at=processed_at)
         )
         result.quarantined = catalog.count(quarantine)
-        _write(result, catalog, SILVER_QUARANTINE, quarantine, replace_keys=files)
+        _write(result, catalog, TableWrite(SILVER_QUARANTINE, quarantine, replace_keys=files))
+        # The watermark goes with the keystrokes, after the quarantine has committed.
         _write(
             result,
             catalog,
-            SILVER_KEYSTROKES,
-            silver,
-            replace_keys=section_keys,
-            marker=(SILVER_APP, watermark),
+            TableWrite(SILVER_KEYSTROKES, silver, replace_keys=section_keys, marker=(SILVER_APP, watermark)),
         )
         result.details["watermark"] = from_micros(watermark).isoformat()
 
@@ -291,9 +293,11 @@ def run_gold(ctx: PipelineContext) -> LayerResult:
         _write(
             result,
             catalog,
-            GOLD_SECTIONS,
-            catalog.materialize(transforms.gold_section_rows(touched.to_native())),
-            replace_keys=sections_keys,
+            TableWrite(
+                GOLD_SECTIONS,
+                catalog.materialize(transforms.gold_section_rows(touched.to_native())),
+                replace_keys=sections_keys,
+            ),
         )
         sections = catalog.materialize(
             nw.from_native(catalog.scan(GOLD_SECTIONS))
@@ -301,10 +305,13 @@ def run_gold(ctx: PipelineContext) -> LayerResult:
             .to_native()
         )
         tables = transforms.participant_tables(sections, their_keystrokes)
-        for table, frame in zip(tables, catalog.materialize_all(*tables.values()), strict=True):
-            # The watermark goes with the last table: a crash before it makes the next run redo all.
-            marker = (GOLD_APP, watermark) if table == GOLD_MARKER_TABLE else None
-            _write(result, catalog, table, frame, replace_keys=participants, marker=marker)
+        frames = dict(zip(tables, catalog.materialize_all(*tables.values()), strict=True))
+        last = frames.pop(GOLD_MARKER_TABLE)
+        _write(result, catalog, *(TableWrite(t, f, replace_keys=participants) for t, f in frames.items()))
+        # The watermark goes with the last table, once all the others have committed: a crash or a
+        # failed write before it makes the next run redo them all.
+        marker = (GOLD_APP, watermark)
+        _write(result, catalog, TableWrite(GOLD_MARKER_TABLE, last, replace_keys=participants, marker=marker))
         result.details["watermark"] = from_micros(watermark).isoformat()
 
     return _timed("gold", work)
