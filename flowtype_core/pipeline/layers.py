@@ -201,6 +201,15 @@ def run_bronze(ctx: PipelineContext) -> LayerResult:
 
 
 # -- silver ---------------------------------------------------------------------------------------
+def _valid_section_keys(keys: pl.DataFrame) -> pl.DataFrame:
+    """The rows of distinct section keys whose ids can name rows to replace downstream.
+
+    Checked on the driver once the keys are distinct: in a lazy plan the check would be pushed
+    down below the `unique`/`group_by` and run once per keystroke.
+    """
+    return nw.from_native(keys).filter(has_valid_section_key()).to_native()
+
+
 def _newer_than(scan: Any, column: str, watermark: int | None) -> nw.LazyFrame[Any]:
     frame = nw.from_native(scan)
     return frame if watermark is None else frame.filter(nw.col(column) > nw.lit(from_micros(watermark)))
@@ -224,9 +233,7 @@ def run_silver(ctx: PipelineContext) -> LayerResult:
         batch = nw.from_native(new)
         summary = catalog.to_polars(batch.select(nw.col(INGESTED_AT).max().alias("top")).to_native())
         watermark = to_micros(summary.item(0, "top"))
-        section_keys = catalog.to_polars(
-            batch.filter(has_valid_section_key()).select(*SECTION_KEY).unique().to_native()
-        )
+        section_keys = _valid_section_keys(catalog.to_polars(batch.select(*SECTION_KEY).unique().to_native()))
         files = catalog.to_polars(batch.select(SOURCE_FILE).unique().to_native())
         sections_scan = catalog.scan(BRONZE_SECTIONS)
         sections = (
@@ -262,9 +269,9 @@ def _changed_sections(catalog: Catalog, watermark: int | None) -> pl.DataFrame:
     for table in (SILVER_KEYSTROKES, SILVER_QUARANTINE):
         scan = catalog.scan(table)
         if scan is not None:
-            changed = _newer_than(scan, PROCESSED_AT, watermark).filter(has_valid_section_key())
-            parts.append(changed.group_by(*SECTION_KEY).agg(nw.col(PROCESSED_AT).max()).to_native())
-    frames = [catalog.to_polars(part) for part in parts]
+            changed = _newer_than(scan, PROCESSED_AT, watermark).group_by(*SECTION_KEY)
+            parts.append(changed.agg(nw.col(PROCESSED_AT).max()).to_native())
+    frames = [_valid_section_keys(catalog.to_polars(part)) for part in parts]
     return pl.concat(frames) if frames else pl.DataFrame()
 
 
