@@ -27,6 +27,7 @@ SECTION_ID = ("participant_id", "test_section_id")
 PRESS_ORDER = ("press_time", "keystroke_id")
 RUN = "_section_run"
 FIRST_ROW = "_section_first_row"
+FLAG_SLICE_ROWS = 1 << 17
 
 
 def previous_name(column: str) -> str:
@@ -70,19 +71,30 @@ class PressOrdered:
 def _run_starts(frame: pl.DataFrame) -> tuple[pl.Series, bool]:
     """Where each row begins a new section, and whether some press precedes its predecessor row.
 
-    One pass, one expression per column so polars spreads them over the cores; null ids compare
-    equal, like a group key.
+    Null ids compare equal, like a group key. Computed slice by slice: comparing a column with its
+    shifted self copies it whole, and on 10M rows those copies are fresh pages (page faults) that
+    cost more than the comparisons; slices' copies stay small and are reused.
     """
     press, key = (pl.col(c) for c in PRESS_ORDER)
     after_previous = (press.shift(1) < press) | ((press.shift(1) == press) & (key.shift(1) <= key))
-    flags = frame.select(
-        *(pl.col(c).ne_missing(pl.col(c).shift(1)).alias(c) for c in SECTION_ID),
-        after_previous.fill_null(value=False).alias("_after_previous"),
+    flags = [
+        pl.any_horizontal(*(pl.col(c).ne_missing(pl.col(c).shift(1)) for c in SECTION_ID)).alias("start"),
+        after_previous.fill_null(value=False).alias("after_previous"),
+    ]
+    parts = []
+    for at in range(0, frame.height, FLAG_SLICE_ROWS):
+        overlap = 1 if at else 0  # the previous slice's last row, to compare the first one with
+        part = frame.slice(at - overlap, FLAG_SLICE_ROWS + overlap).select(flags).slice(overlap)
+        parts.append(part)
+    both = (
+        pl.concat(parts)
+        if parts
+        else pl.DataFrame(schema=dict.fromkeys(("start", "after_previous"), pl.Boolean))
     )
-    starts = flags.select(pl.any_horizontal(*SECTION_ID)).to_series()
+    starts = both.get_column("start")
     if len(starts):
         starts[0] = True  # a first row with null ids equals its missing predecessor
-    return starts, (~starts & ~flags.get_column("_after_previous")).any()
+    return starts, (~starts & ~both.get_column("after_previous")).any()
 
 
 def _split(frame: pl.DataFrame, starts: pl.Series) -> bool:
