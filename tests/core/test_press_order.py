@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from flowtype_core.metrics import keystroke_features, section_metrics
+from flowtype_core.metrics import keystroke_features, press_order, section_metrics
 from flowtype_core.metrics.press_order import FIRST_ROW, RUN, _window, in_press_order, previous_name
 
 COLUMNS = ("press_time", "release_time", "letter")
@@ -81,7 +81,10 @@ def swap_ties(frame: pl.DataFrame) -> pl.DataFrame:
     ],
     ids=["stored-order", "shuffled", "section-split-in-two-runs", "ties-out-of-id-order", "null-participant"],
 )
-def test_polars_shortcut_equals_the_ordered_window(arrange) -> None:
+@pytest.mark.parametrize("slice_rows", [press_order.FLAG_SLICE_ROWS, 1, 7])
+def test_polars_shortcut_equals_the_ordered_window(arrange, slice_rows: int, monkeypatch) -> None:
+    # Small slices put slice edges inside sections, at their starts and on single-row sections.
+    monkeypatch.setattr(press_order, "FLAG_SLICE_ROWS", slice_rows)
     frame = arrange(typed())
     assert previous(frame, in_press_order).equals(previous(frame, _window))
 
