@@ -2,7 +2,8 @@
 
 Checks read the bronze text (so a value that cannot even be parsed is caught, not cast to null
 silently) and are evaluated in declaration order; a failing row goes to the quarantine table
-with the name of the first rule it broke.
+with the name of the first rule it broke. Integer columns are parsed once (`parsed_integers`):
+their rules test the parsed value, and silver keeps it.
 """
 
 from __future__ import annotations
@@ -21,10 +22,35 @@ INT32_PATTERN = r"^-?[0-9]{1,9}$"
 TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$"
 
 
+# The integer columns of a keystrokes file and the text each must match.
+INTEGERS = {
+    "keystroke_id": COUNT_PATTERN,
+    "press_time": COUNT_PATTERN,
+    "release_time": COUNT_PATTERN,
+    "keycode": INT32_PATTERN,
+}
+PARSED_PREFIX = "_parsed_"
+PARSED_COLUMNS = tuple(PARSED_PREFIX + column for column in INTEGERS)  # what `parsed_integers` adds
+
+
 def parsed_int(column: str, pattern: str = COUNT_PATTERN) -> nw.Expr:
     """The column's text as an integer, null where it is not one (never a cast error on any engine)."""
     text = nw.col(column)
     return nw.when(text.str.contains(pattern)).then(text).cast(nw.Int64)
+
+
+def parsed_integers() -> list[nw.Expr]:
+    """Each integer column parsed once, beside its text (as `parsed(column)`), for rules and silver."""
+    return [parsed_int(column, pattern).alias(PARSED_PREFIX + column) for column, pattern in INTEGERS.items()]
+
+
+def parsed(column: str) -> nw.Expr:
+    """An integer column as `parsed_integers` parsed it: null where its text is not such an integer."""
+    return nw.col(PARSED_PREFIX + column)
+
+
+def _is_integer(column: str) -> nw.Expr:
+    return ~parsed(column).is_null()  # the text matched the column's pattern
 
 
 def _is_id(column: str) -> nw.Expr:
@@ -32,13 +58,14 @@ def _is_id(column: str) -> nw.Expr:
     return text.str.contains(ID_PATTERN) & ~text.str.contains("..", literal=True)
 
 
-def _absent_or(column: str, pattern: str) -> nw.Expr:
-    return nw.col(column).is_null() | nw.col(column).str.contains(pattern)
+def _absent_or_integer(column: str) -> nw.Expr:
+    return nw.col(column).is_null() | _is_integer(column)
 
 
 @dataclass(frozen=True)
 class Expectation:
-    """A rule every silver row satisfies; `check` is true where a row passes."""
+    """A rule every silver row satisfies; `check` is true where a row passes (on bronze rows with
+    `parsed_integers`)."""
 
     name: str
     description: str
@@ -54,28 +81,24 @@ EXPECTATIONS: tuple[Expectation, ...] = (
     Expectation(
         "keystroke_id_integer",
         "a non-negative integer",
-        lambda: nw.col("keystroke_id").str.contains(COUNT_PATTERN),
+        lambda: _is_integer("keystroke_id"),
     ),
     Expectation(
         "press_time_integer",
         "epoch milliseconds as a non-negative integer",
-        lambda: nw.col("press_time").str.contains(COUNT_PATTERN),
+        lambda: _is_integer("press_time"),
     ),
     Expectation(
         "release_time_integer",
         "absent (never released) or epoch milliseconds",
-        lambda: _absent_or("release_time", COUNT_PATTERN),
+        lambda: _absent_or_integer("release_time"),
     ),
     Expectation(
         "release_not_before_press",
         "a key is released after it is pressed",
-        lambda: (
-            parsed_int("release_time").is_null() | (parsed_int("release_time") >= parsed_int("press_time"))
-        ),
+        lambda: parsed("release_time").is_null() | (parsed("release_time") >= parsed("press_time")),
     ),
-    Expectation(
-        "keycode_integer", "absent or a 32-bit integer", lambda: _absent_or("keycode", INT32_PATTERN)
-    ),
+    Expectation("keycode_integer", "absent or a 32-bit integer", lambda: _absent_or_integer("keycode")),
     Expectation(
         "created_at_timestamp",
         "an ISO-8601 UTC time as the store writes it",

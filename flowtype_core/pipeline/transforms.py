@@ -15,7 +15,13 @@ import narwhals as nw
 from narwhals import Implementation
 
 from flowtype_core import metrics
-from flowtype_core.pipeline.expectations import INT32_PATTERN, first_failed_rule, parsed_int
+from flowtype_core.pipeline.expectations import (
+    INTEGERS,
+    PARSED_COLUMNS,
+    first_failed_rule,
+    parsed,
+    parsed_integers,
+)
 from flowtype_core.pipeline.tables import (
     GOLD_DIGRAPHS,
     GOLD_PARTICIPANTS,
@@ -70,8 +76,9 @@ def latest_ingestion(bronze: Any) -> Any:
 
 
 def check_expectations(bronze: Any) -> Any:
-    """Bronze rows with `rule`: the first expectation each breaks (null for rows that pass)."""
-    return _lazy(bronze).with_columns(first_failed_rule()).to_native()
+    """Bronze rows with `rule`: the first expectation each breaks (null for rows that pass), and
+    their integer columns parsed once (`expectations.parsed_integers`) for the rules and silver."""
+    return _lazy(bronze).with_columns(*parsed_integers()).with_columns(first_failed_rule()).to_native()
 
 
 def quarantine_rows(checked: Any, *, processed_at: datetime) -> Any:
@@ -79,6 +86,7 @@ def quarantine_rows(checked: Any, *, processed_at: datetime) -> Any:
     frame = _lazy(checked)
     return (
         frame.filter(~nw.col(RULE).is_null())
+        .drop(*PARSED_COLUMNS)
         .with_columns(nw.lit(processed_at).alias(PROCESSED_AT))
         .to_native()
     )
@@ -86,9 +94,9 @@ def quarantine_rows(checked: Any, *, processed_at: datetime) -> Any:
 
 def _typed(column: str) -> nw.Expr:
     if column == "keycode":
-        return parsed_int(column, INT32_PATTERN).cast(nw.Int32)
-    if KEYSTROKES.columns[column].is_integer():
-        return parsed_int(column)
+        return parsed(column).cast(nw.Int32).alias(column)
+    if column in INTEGERS:
+        return parsed(column).alias(column)
     return nw.col(column)
 
 
