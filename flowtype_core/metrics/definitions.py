@@ -22,6 +22,7 @@ from flowtype_core.metrics.press_order import PressOrdered, in_press_order, prev
 SECTION_KEY = ("participant_id", "session_id", "test_section_id")
 BACKSPACE = "BKSP"
 TIMING_FEATURES = ("hold_ms", "iki_ms", "rollover")
+PRESS_FEATURES = (*TIMING_FEATURES, "prev_letter", "digraph")  # what `keystroke_features` adds
 # The keystroke columns a section's metrics read (besides the timing features or release time).
 SECTION_COLUMNS = (*SECTION_KEY, "sentence", "user_input", "letter", "press_time", "keystroke_id")
 # Metrics averaged from sections to sessions and participants, and summarised over participants.
@@ -71,6 +72,13 @@ def _with_features(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
         # Only character pairs form a digraph: "SHIFT" then "T" is not the digraph "ST".
         nw.when(both_chars).then(nw.concat_str(prev_letter, nw.col("letter"))).alias("digraph"),
     ).drop(*(previous_name(c) for c in ("press_time", "release_time", "letter")), *ordered.helper_columns)
+
+
+def _features_of(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Per-press features: the frame itself when it carries them (silver rows), computed otherwise."""
+    if set(PRESS_FEATURES) <= set(ks.collect_schema().names()):
+        return ks
+    return _with_features(ks)
 
 
 @same_engine
@@ -182,9 +190,12 @@ def _plain(value: Any) -> float | int | None:
 
 @same_engine
 def digraph_latencies(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """Per (participant_id, digraph): mean and median latency (the IKI into the second key), count."""
+    """Per (participant_id, digraph): mean and median latency (the IKI into the second key), count.
+
+    `ks` may be raw keystrokes or silver rows, whose per-press features are then reused.
+    """
     return (
-        _with_features(ks)
+        _features_of(ks)
         .filter(~nw.col("digraph").is_null() & ~nw.col("iki_ms").is_null())
         .group_by("participant_id", "digraph")
         .agg(
@@ -202,9 +213,9 @@ def key_stats(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Per key: presses, mean hold, mean IKI into it, and how often the next press is a backspace.
 
     `backspace_rate` is the error-proneness of a key: the share of its presses that were
-    immediately corrected.
+    immediately corrected. Silver rows' per-press features are reused.
     """
-    features = _with_features(ks)
+    features = _features_of(ks)
     per_key = (
         features.filter(~nw.col("letter").is_null())
         .group_by("letter")

@@ -54,18 +54,26 @@ class PressOrdered:
         keys = tuple(k for k in self.section_keys if k not in SECTION_ID)
         return keys if self.first_row is None else (*keys, self.first_row)
 
-    def per_section(self, *aggregations: nw.Expr, constants: Sequence[str]) -> nw.LazyFrame[Any]:
-        """One row per section: its section keys, `constants` and `aggregations`.
+    def per_section(
+        self,
+        *aggregations: nw.Expr,
+        constants: Sequence[str],
+        by: Sequence[str] = (),
+        rows: nw.LazyFrame[Any] | None = None,
+    ) -> nw.LazyFrame[Any]:
+        """One row per section (and value of `by`): its section keys, `constants`, `aggregations`.
 
+        `rows` (default: every row) is a filter or extension of `frame`, keeping its columns.
         `constants` are columns equal on all of a section's rows (its ids, sentence, input).
         Taking them from the first rows spares polars a group-by gathering long strings.
         """
         keys = self.section_keys
+        rows = self.frame if rows is None else rows
         wanted = [c for c in constants if c not in keys]
         if self.first_row is None:
-            return self.frame.group_by(*keys).agg(*(nw.col(c).any_value() for c in wanted), *aggregations)
+            return rows.group_by(*keys, *by).agg(*(nw.col(c).any_value() for c in wanted), *aggregations)
         firsts = self.frame.filter(nw.col(self.first_row)).select(*keys, *wanted)
-        return self.frame.group_by(*keys).agg(*aggregations).join(firsts, on=list(keys))
+        return rows.group_by(*keys, *by).agg(*aggregations).join(firsts, on=list(keys))
 
 
 def _run_starts(frame: pl.DataFrame) -> tuple[pl.Series, bool]:

@@ -168,30 +168,29 @@ def build_units(features: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
         nw.col("digraph").str.to_lowercase().alias("_digraph"),
     )
     ordered = in_press_order(presses, ("_digraph",))
-    presses = ordered.frame.rename({previous_name("_digraph"): "_prev_digraph"}).drop(*ordered.helper_columns)
+    keys = list(ordered.section_keys)
+    presses = ordered.frame.rename({previous_name("_digraph"): "_prev_digraph"})
     backspaces = presses.filter(nw.col("letter") == BACKSPACE)
     parts = []
     for kind, unit, corrected_unit in (
         ("key", "letter", "prev_letter"),
         ("digraph", "_digraph", "_prev_digraph"),
     ):
-        timed = (
-            presses.filter(~nw.col(unit).is_null() & ~nw.col("_iki").is_null())
-            .group_by(*SECTION_KEY, unit)
-            .agg(
-                nw.len().cast(nw.Int64).alias("presses"),
-                nw.col("_iki").sum().cast(nw.Float64).alias("iki_sum_ms"),
-            )
-            .rename({unit: "unit"})
-        )
+        timed = ordered.per_section(
+            nw.len().cast(nw.Int64).alias("presses"),
+            nw.col("_iki").sum().cast(nw.Float64).alias("iki_sum_ms"),
+            constants=SECTION_KEY,
+            by=(unit,),
+            rows=presses.filter(~nw.col(unit).is_null() & ~nw.col("_iki").is_null()),
+        ).rename({unit: "unit"})
         corrected = (
             backspaces.filter(~nw.col(corrected_unit).is_null())
-            .group_by(*SECTION_KEY, corrected_unit)
+            .group_by(*keys, corrected_unit)
             .agg(nw.len().cast(nw.Int64).alias("corrected"))
             .rename({corrected_unit: "unit"})
         )
         parts.append(
-            timed.join(corrected, on=[*SECTION_KEY, "unit"], how="left").select(
+            timed.join(corrected, on=[*keys, "unit"], how="left").select(
                 *SECTION_KEY,
                 nw.lit(kind).alias("kind"),
                 "unit",

@@ -11,7 +11,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from flowtype_core.metrics import keystroke_features, press_order, section_metrics
+from flowtype_core.metrics import (
+    digraph_latencies,
+    key_stats,
+    keystroke_features,
+    press_order,
+    section_metrics,
+)
 from flowtype_core.metrics.press_order import FIRST_ROW, RUN, _window, in_press_order, previous_name
 
 COLUMNS = ("press_time", "release_time", "letter")
@@ -106,6 +112,17 @@ def test_metrics_do_not_depend_on_row_order() -> None:
         assert section_metrics(arranged).sort("test_section_id").equals(expected)
     features = keystroke_features(frame.reverse()).sort(ORDER)
     assert features.equals(keystroke_features(frame).sort(ORDER))
+
+
+def test_features_are_reused_from_silver_rows() -> None:
+    frame = swap_ties(typed())  # presses stored out of order: computing them needs the sort
+    silver = keystroke_features(frame)
+    for metric, key in (
+        (digraph_latencies, ["participant_id", "digraph"]),
+        (key_stats, ["letter"]),
+        (section_metrics, ["participant_id", "test_section_id"]),
+    ):
+        assert metric(silver.reverse()).sort(key).equals(metric(frame).sort(key)), metric.__name__
 
 
 def test_window_path_without_previous_columns_only_names_the_section_keys() -> None:
