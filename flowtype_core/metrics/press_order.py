@@ -149,7 +149,9 @@ def _polars(native: pl.LazyFrame, previous: Sequence[str]) -> PressOrdered:
     schema = native.collect_schema()
     added = {RUN: pl.UInt32, FIRST_ROW: pl.Boolean, **{previous_name(c): schema[c] for c in previous}}
     rows = native.map_batches(partial(_polars_rows, previous=tuple(previous)), schema={**schema, **added})
-    return PressOrdered(nw.from_native(rows), (RUN,), FIRST_ROW)
+    # Callers branch from these rows (per key, per digraph, first rows); polars does not share an
+    # opaque function's result between branches by itself, and would order the presses each time.
+    return PressOrdered(nw.from_native(rows.cache()), (RUN,), FIRST_ROW)
 
 
 def _window(frame: nw.LazyFrame[Any], previous: Sequence[str]) -> PressOrdered:
