@@ -92,10 +92,9 @@ def _run_starts(frame: pl.DataFrame) -> tuple[pl.Series, bool]:
     parts = []
     for at in range(0, frame.height, FLAG_SLICE_ROWS):
         overlap = 1 if at else 0  # the previous slice's last row, to compare the first one with
-        part = frame.slice(at - overlap, FLAG_SLICE_ROWS + overlap).select(flags).slice(overlap)
-        parts.append(part)
+        parts.append(frame.lazy().slice(at - overlap, FLAG_SLICE_ROWS + overlap).select(flags).slice(overlap))
     both = (
-        pl.concat(parts)
+        pl.concat(pl.collect_all(parts, engine="in-memory"))  # the slices run side by side
         if parts
         else pl.DataFrame(schema=dict.fromkeys(("start", "after_previous"), pl.Boolean))
     )
