@@ -117,7 +117,7 @@ now = datetime.now(UTC)
 t0 = time.perf_counter()
 frames = []
 for source in SOURCES:
-    raw = (spark.read.csv(str(sessions / "*" / "*" / source.file_name), header=True, inferSchema=False, multiLine=True)
+    raw = (spark.read.csv(str(sessions / "*" / "*" / source.file_name), header=True, inferSchema=False, multiLine=True, escape='"')
            .withColumn("_source_file", F.col("_metadata.file_path")).withColumn("_source_hash", F.lit("h")))
     frames.append(transforms.bronze_rows(raw, source.columns, ingested_at=now))
 bronze_k = frames[0].cache(); bronze_k.count()

@@ -41,7 +41,9 @@ class SparkCatalog(Catalog):
         from pyspark.sql import functions as F
 
         paths = files["path"].to_list()
-        frame = self.spark.read.csv(paths, header=True, inferSchema=False, multiLine=True)
+        # The store writes RFC 4180 CSV: a quote inside a field is doubled. Spark's default escape
+        # is a backslash, which would read a typed `"` as `""` and a trailing `\` as an escape.
+        frame = self.spark.read.csv(paths, header=True, inferSchema=False, multiLine=True, escape='"')
         # Spark reports `file:/Volumes/...` or `dbfs:/Volumes/...`: back to the path we listed.
         path = F.regexp_replace(F.col("_metadata.file_path"), r"^(file|dbfs):/+", "/")
         lineage = F.broadcast(self.frame(files.rename({"path": "_path"})))

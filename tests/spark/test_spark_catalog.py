@@ -20,6 +20,8 @@ FILES = {
     "a.csv": b'id,text\n1,"two\nlines"\n2,plain\n',
     "b.csv": b'id,text\n3,"x, y"\n4,\n',
     "c.csv": b"id,text\n",
+    # As polars writes them (RFC 4180): a typed quote is a doubled one, a backslash is plain text.
+    "d.csv": b'id,text\n5,""""\n6,back\\\n7,"say ""hi"", ok"\n8,office.\\\n',
 }
 
 
@@ -38,5 +40,6 @@ def test_read_csv_text_on_spark_equals_the_local_catalog(spark: SparkSession, tm
     on_spark = SparkCatalog(spark, "spark_catalog", "default").read_csv_text(files, ("id", "text"))
     actual = pl.from_arrow(on_spark.toArrow())
 
-    assert local.height == 4
+    assert local.height == 8
+    assert local.sort("id")["text"].to_list()[4:] == ['"', "back\\", 'say "hi", ok', "office.\\"]
     assert actual.select(local.columns).sort("id").rows() == local.sort("id").rows()
