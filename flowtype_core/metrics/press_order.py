@@ -7,8 +7,8 @@ press order (the recorder, the importer and silver write them so). So on polars 
 checked for that order in one vectorised pass, sorted only when it does not hold, and the previous
 press is then simply the previous row; sections are numbered by their run of rows, which polars
 groups far faster than two string keys, and each run's first row is flagged, so a section's ids
-and texts are read off that row instead of being gathered by a group-by. Both paths hand back the same columns, so each metric
-is still defined once, in narwhals.
+and texts are read off that row instead of being gathered by a group-by. Both paths hand back the
+same columns, so each metric is still defined once, in narwhals.
 """
 
 from __future__ import annotations
@@ -118,9 +118,7 @@ def _polars_rows(frame: pl.DataFrame, previous: Sequence[str]) -> pl.DataFrame:
     if disordered:
         # Each section is one run (stored in keystroke-id order, say): presses are put in
         # order within their runs by integer keys; the runs, and `starts`, stay in place.
-        frame = (
-            frame.with_columns(run).sort(RUN, *PRESS_ORDER, nulls_last=False, maintain_order=True).drop(RUN)
-        )
+        frame = frame.sort(pl.lit(run), *PRESS_ORDER, nulls_last=False, maintain_order=True)
     within = ~pl.lit(starts)
     added = frame.select(
         run,
