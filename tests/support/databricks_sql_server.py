@@ -415,7 +415,11 @@ class _Service:
             op.table = _conform_result(con.sql(translated.sql, params=translated.parameters).to_arrow_table())
             return
         if translated.merge_source is not None:
-            rows = _merge(con, translated)
+            # One MERGE at a time: DuckDB lets two transactions insert the same new keys, where
+            # Delta makes the later commit conflict (ConcurrentAppend) and its writer retry; run
+            # in turn, they end as Delta's do. Conflicts themselves are injected with `fail_next`.
+            with self.server.merge_lock:
+                rows = _merge(con, translated)
         else:
             rows = con.execute(translated.sql, translated.parameters).fetchall()
         if translated.kind in _DML_COLUMNS:
@@ -775,6 +779,7 @@ class DatabricksSqlServer:
         self._failures: list[tuple[re.Pattern[str], DialectError, int]] = []
         self._traffic = Traffic()
         self._lock = threading.Lock()
+        self.merge_lock = threading.Lock()
 
     # lifecycle
 
