@@ -6,6 +6,7 @@ import streamlit as st
 from flowtype_core.ranker import ModelRegistry, models_dir_of, recommend_sentences
 from ui.auth import require_role
 from ui.pipeline_widgets import RUN_KEY, fetch_models, live_run, pipeline_runner, start_run
+from ui.ranker_charts import baselines_chart
 from ui.resources import show_error, workbench
 
 user = require_role("researcher")
@@ -58,13 +59,7 @@ best = record.metrics["best_heuristic"]
 middle.metric(f"Best baseline ({best})", f"{held_out[best]['ndcg@5']:.3f}")
 right.metric("Typists / sections", f"{evaluation['participants']} / {evaluation['sections']}")
 
-rows = [
-    {"method": method, "k": k, "NDCG": scores[f"ndcg@{k}"]}
-    for method, scores in sorted(held_out.items(), key=lambda item: -item[1]["ndcg@5"])
-    for k in (5, 10)
-]
-chart = px.bar(rows, x="method", y="NDCG", color="k", barmode="group", title="Model against baselines")
-chart.update_layout(yaxis_range=[0, 1], legend_title_text="NDCG@")
+chart = baselines_chart(held_out, "Model against baselines")
 st.plotly_chart(chart, width="stretch")
 
 importance = list(record.feature_importance.items())

@@ -1,0 +1,30 @@
+"""The Ranker page's baselines figure: grouped @5/@10 bars in categorical colours, axis fitted."""
+
+from __future__ import annotations
+
+from ui.ranker_charts import K_COLOURS, baselines_chart, fitted_range
+
+HELD_OUT = {
+    "random": {"ndcg@5": 0.41, "ndcg@10": 0.55},
+    "model": {"ndcg@5": 0.62, "ndcg@10": 0.72},
+    "population_key_cost": {"ndcg@5": 0.59, "ndcg@10": 0.70},
+}
+
+
+def test_bars_are_grouped_by_k_with_one_categorical_colour_each() -> None:
+    figure = baselines_chart(HELD_OUT, "Model against baselines")
+    assert figure.layout.barmode == "group"
+    assert [trace.name for trace in figure.data] == ["NDCG@5", "NDCG@10"]
+    assert [trace.marker.color for trace in figure.data] == list(K_COLOURS.values())
+    assert len(set(K_COLOURS.values())) == 2
+    assert figure.layout.coloraxis.colorbar.title.text is None  # no continuous colour bar
+    at5, at10 = figure.data
+    assert list(at5.x) == ["model", "population key cost", "random"]  # best @5 first
+    assert list(at5.y) == [0.62, 0.59, 0.41] and list(at10.y) == [0.72, 0.70, 0.55]
+
+
+def test_axis_is_fitted_to_the_values_not_capped_at_one() -> None:
+    low, high = baselines_chart(HELD_OUT, "t").layout.yaxis.range
+    assert 0.3 <= low < 0.41 and 0.72 < high <= 0.8
+    assert fitted_range([0.02, 0.99]) == [0.0, 1.0]
+    assert fitted_range([0.5, 0.5]) == [0.45, 0.55]
