@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 import polars as pl
 
+from flowtype_core.ranker.peers import KEYBR, WEAKSPOT
+
 KS = (5, 10)
 RANDOM = "random"
 # Heuristics: higher = predicted harder. Each is a column of the feature frame or an expression.
@@ -21,6 +23,9 @@ HEURISTICS: Mapping[str, pl.Expr] = {
     "capitals_punctuation": pl.col("capitals") + pl.col("punctuation"),
     "sentence_difficulty": pl.col("sentence_difficulty"),
     "population_key_cost": pl.col("pop_cost"),
+    # The peers' per-key models (`peers.peer_scores` adds their columns).
+    KEYBR: pl.col(KEYBR),
+    WEAKSPOT: pl.col(WEAKSPOT),
 }
 
 

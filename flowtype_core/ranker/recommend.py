@@ -24,6 +24,7 @@ from flowtype_core.ranker.evaluation import HEURISTICS
 from flowtype_core.ranker.examples import examples_from_keystrokes, sentence_features
 from flowtype_core.ranker.features import CORRECTION_COST, PRIOR_TYPIST, FeatureBuilder, History
 from flowtype_core.ranker.model import ModelRecord, ModelRegistry
+from flowtype_core.ranker.peers import PEERS, peer_scores
 from flowtype_core.ranker.train import models_dir_of
 from flowtype_core.schema import KEYSTROKES
 from flowtype_core.workbench import Workbench
@@ -59,9 +60,18 @@ def describe_unit(uid: str) -> str:
     return "'" + unit.replace(" ", "␣") + "'"
 
 
-def _history(keystrokes: pl.DataFrame) -> History:
-    examples, units = examples_from_keystrokes(keystrokes)
-    return History.from_gold(examples, units)
+@dataclass(frozen=True)
+class _Typed:
+    """A typist's gold frames from their own keystrokes, and the model's history over them."""
+
+    examples: pl.DataFrame
+    units: pl.DataFrame
+    history: History
+
+    @classmethod
+    def of(cls, keystrokes: pl.DataFrame) -> _Typed:
+        examples, units = examples_from_keystrokes(keystrokes)
+        return cls(examples, units, History.from_gold(examples, units))
 
 
 def _candidates(participant_id: str, sentences: list[Sentence]) -> pl.DataFrame:
@@ -96,13 +106,16 @@ def _targets(rows: pl.DataFrame) -> dict[str, tuple[str, ...]]:
 
 
 def _model_picks(
-    record: ModelRecord, participant_id: str, pool: list[Sentence], history: History, has_history: bool
+    record: ModelRecord, participant_id: str, pool: list[Sentence], typed: _Typed, has_history: bool
 ) -> list[Recommendation]:
     """Candidates ranked by the model, or by the best baseline when that beat the model held out."""
     model = record.load()
+    history = typed.history
     candidates = _candidates(participant_id, pool)
     scored = model.score(candidates, history)
     baseline = _stronger_baseline(record)
+    if baseline in PEERS:
+        scored = peer_scores(scored, typed.examples, typed.units)
     if baseline is not None:
         scored = scored.with_columns(HEURISTICS[baseline].cast(pl.Float64).alias("score"))
     targets = _targets(FeatureBuilder(candidates, history).unit_rows(model.population)) if has_history else {}
@@ -160,5 +173,5 @@ def recommend_sentences(
         )
         return [Recommendation(s, 0.0, reason, (), DEFAULT) for s in picks]
     keystrokes = workbench.store.read_all("keystrokes.csv", participant_id)
-    history = _history(keystrokes if keystrokes.height else KEYSTROKES.empty())
-    return _model_picks(record, participant_id, pool, history, keystrokes.height > 0)[:n]
+    typed = _Typed.of(keystrokes if keystrokes.height else KEYSTROKES.empty())
+    return _model_picks(record, participant_id, pool, typed, keystrokes.height > 0)[:n]

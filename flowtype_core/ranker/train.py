@@ -6,7 +6,7 @@ are learnt from the other typists only, and that group's sections are ranked. Wi
 typists every one is held out once; with thousands, only as many folds run as it takes to hold out
 `TrainConfig.eval_participants` of them. NDCG@5/@10 is averaged over the held-out typists, for the
 model and for each baseline (random order, capitals + punctuation, global sentence difficulty, the
-population's expected keystroke cost). The registered model is then fit on every typist.
+population's expected keystroke cost, keybr's per-key confidence, Monkeytype's weakspot). The registered model is then fit on every typist.
 
 Everything is seeded and single-sourced, so the same data gives the same metrics: the pipeline's
 `train_ranker` task and `python -m flowtype_core ranker train` agree.
@@ -43,6 +43,7 @@ from flowtype_core.ranker.features import (
     targets_for,
 )
 from flowtype_core.ranker.model import ModelRecord, ModelRegistry, RankerModel
+from flowtype_core.ranker.peers import PEERS, peer_scores
 from flowtype_core.workbench import Workbench, open_workbench
 
 Progress = Callable[[float, str], None]
@@ -209,6 +210,7 @@ class _Prepared:
     builder: FeatureBuilder
     everyone: list[str]
     ranked: list[str]
+    peers: pl.DataFrame  # the peers' baseline scores of the labelled sections, in their order
 
     @classmethod
     def of(cls, data: TrainingData, config: TrainConfig) -> _Prepared:
@@ -221,12 +223,14 @@ class _Prepared:
             )
         history = History.from_gold(data.examples, data.units)
         everyone = data.examples.get_column("participant_id").unique().sort().to_list()
-        return cls(labelled, FeatureBuilder(targets_for(labelled), history), everyone, ranked)
+        peers = peer_scores(labelled.select(*SECTION_KEY, "sentence"), data.examples, data.units)
+        builder = FeatureBuilder(targets_for(labelled), history)
+        return cls(labelled, builder, everyone, ranked, peers.select(PEERS))
 
     def featured(self, population: Population, training: list[str]) -> pl.DataFrame:
         """Labelled sections (sorted, so grouped by participant) with features and label."""
         featured = self.builder.features(population, leave_participant_out=training)
-        return featured.with_columns(self.labelled.get_column("label"))
+        return featured.with_columns(self.labelled.get_column("label"), *self.peers)
 
 
 def cross_validate(

@@ -18,6 +18,7 @@ from flowtype_core.ranker import (
 )
 from flowtype_core.ranker.evaluation import HEURISTICS, RANDOM, evaluate
 from flowtype_core.ranker.features import History, targets_for
+from flowtype_core.ranker.peers import peer_scores
 from flowtype_core.ranker.train import fold_of
 from tests.ranker.conftest import models_root, participant_rows
 
@@ -54,7 +55,8 @@ def test_a_model_from_training_typists_ranks_unseen_typists(gold: TrainingData, 
     examples = participant_rows(gold.examples, unseen)
     history = History.from_gold(examples, participant_rows(gold.units, unseen))
     scored = record.load().score(targets_for(examples), history)
-    frame = scored.rename({"score": "model_score"}).join(
+    frame = peer_scores(scored, examples, participant_rows(gold.units, unseen))
+    frame = frame.rename({"score": "model_score"}).join(
         examples.select("participant_id", "test_section_id", "label"),
         on=["participant_id", "test_section_id"],
     )
