@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from flowtype_core.capture import validate_batch
+from flowtype_core.capture import describe, validate_batch
 from flowtype_core.corpus import Sentence, text_sentence_id
 from flowtype_core.errors import InvalidInput
 from flowtype_core.fingerprint import section_fingerprints
@@ -115,12 +115,25 @@ def session_row(
     )
 
 
+def _open_session(current: pl.DataFrame) -> dict[str, Any] | None:
+    """The session's row if it still takes sentences; a completed or abandoned one is refused."""
+    if not current.height:
+        return None
+    row = current.row(0, named=True)
+    if row["status"] != "in_progress":
+        raise InvalidInput(f"this session is {row['status']}; start a new session to type more")
+    return row
+
+
 def _keep_status_summary(
     participant_id: str, session_id: str, sections: pl.DataFrame, current: pl.DataFrame
 ) -> pl.DataFrame:
-    """Session row after a section changed: counts recomputed, status and times kept."""
-    if current.height:
-        row = current.row(0, named=True)
+    """Session row after a section changed: counts recomputed, status and times kept.
+
+    Runs under the session folder's lock, so a session ended meanwhile refuses the section.
+    """
+    row = _open_session(current)
+    if row is not None:
         return session_row(
             participant_id,
             session_id,
@@ -211,8 +224,9 @@ class Recorder:
         if self.consent(handle.participant_id, handle.session_id) is None:
             raise InvalidInput("this session has no recorded consent; nothing was recorded")
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 1000:
-            raise InvalidInput(f"sentence index must be an integer from 0 to 999, got {index!r}")
+            raise InvalidInput(f"sentence index must be an integer from 0 to 999, got {describe(index)}")
         test_section_id = section_id(handle.session_id, index)
+        session = _open_session(self.store.read("session.csv", handle.participant_id, handle.session_id))
         captured = validate_batch(
             batch,
             participant_id=handle.participant_id,
@@ -221,6 +235,7 @@ class Recorder:
             section_index=index,
             sentence=sentence.text,
             token=handle.token,
+            session_started_ms=None if session is None else session["created_at"].timestamp() * 1000,
         )
         section = sections_from_keystrokes(captured.keystrokes, {test_section_id: sentence.id}).with_columns(
             pl.lit(captured.started_at).alias("started_at"),

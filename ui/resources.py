@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 import streamlit as st
@@ -11,6 +12,10 @@ import streamlit as st
 from flowtype_core import Workbench, open_workbench
 from flowtype_core.errors import ConfigError
 from flowtype_core.redaction import redact
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; escaping them all also
+# defuses Streamlit's own `:emoji:`, `:color[...]` and `$math$` syntax.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def _data_dir() -> str | None:
@@ -38,6 +43,12 @@ def workbench() -> Workbench:
         raise  # unreachable: st.stop ends the script run
 
 
+def as_plain_text(text: str) -> str:
+    """`text` escaped so Streamlit's Markdown shows it as written: a message may quote what a
+    sender chose (a field name), which must not become a link, an image or styled text."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
 def show_error(exc: BaseException) -> None:
-    """Errors shown in the UI never carry secrets."""
-    st.error(redact(exc))
+    """Errors shown in the UI never carry secrets and are shown as plain text."""
+    st.error(as_plain_text(redact(exc)))

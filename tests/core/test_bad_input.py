@@ -53,7 +53,10 @@ def _reverse_release(events):
 
 
 def _swap_order(events):
-    events[1]["press"], events[2]["press"] = events[2]["press"], events[1]["press"]
+    """Two whole events change places: each is still released after its own press, so only the
+    press-order rule can catch it."""
+    assert events[1]["press"] < events[2]["press"]
+    events[1], events[2] = events[2], events[1]
     return events
 
 
@@ -106,6 +109,52 @@ CASES = {
 }
 
 
+# The whole message of each case: it says what is wrong and where.
+EXPECTED = {
+    "a million events": "1000000 key presses for one sentence; the limit is 2000",
+    "empty events": "no keystrokes were captured; type the sentence, then press Enter",
+    "event not an object": "event 2 must be an object, got str",
+    "events not a list": "events must be a list, got dict",
+    "hold of an hour": "event 1 is held for 3600000 ms; the limit is 60000",
+    "key empty": "event 1 key is empty",
+    "key huge string": "event 1 key is 10000 characters long; the limit is 32",
+    "key with control char": "event 1 key contains control characters",
+    "key wrong type": "event 1 key must be text, got list",
+    "keyCode as float": "event 1 keyCode must be an integer from 0 to 1023",
+    "keyCode huge": "event 1 keyCode must be an integer from 0 to 1023",
+    "keyCode negative": "event 1 keyCode must be an integer from 0 to 1023",
+    "missing events": "the batch is missing events",
+    "missing keyCode": "event 1 is missing keyCode",
+    "missing press": "event 0 is missing press",
+    "missing release": "event 3 is missing release",
+    "missing section_index": "the batch is missing section_index",
+    "missing text": "the batch is missing text",
+    "missing token": "the batch is missing token",
+    "negative press time": "event 0 press time -5 is not within a day of the server's clock; check the computer's date and time",
+    "not a dict": "batch must be a JSON object, got list",
+    "press as bool": "event 1 press must be a number, got bool",
+    "press as string": "event 1 press must be a number, got str",
+    "press is NaN": "event 1 press must be finite",
+    "press is infinite": "event 1 press must be finite",
+    "press time far future": "event 0 press time 9000000000000000 is not within a day of the server's clock; check the computer's date and time",
+    "press time in seconds": "event 0 press time 1732000000 is not within a day of the server's clock; check the computer's date and time",
+    "presses out of order": "event 2 was pressed before event 1; events must be in press order",
+    "release before press": "event 2 is released before it is pressed",
+    "section index as bool": "section_index must be an integer, got bool",
+    "section index as string": "section_index must be an integer, got str",
+    "section index of another sentence": "it is for sentence 5, but sentence 1 is being typed",
+    "started after first press": "started_at/submitted_at do not enclose the key presses",
+    "submitted before last press": "started_at/submitted_at do not enclose the key presses",
+    "text huge": "text is 100000 characters long; the limit is 1000",
+    "text lone surrogate": "text is not valid Unicode text",
+    "text with NUL": "text contains control characters",
+    "text wrong type": "text must be text, got int",
+    "token wrong type": "it belongs to another session or browser tab (token mismatch); reload the page",
+    "unknown field": "the batch has unknown field(s) 'admin'",
+    "wrong token": "it belongs to another session or browser tab (token mismatch); reload the page",
+}
+
+
 def _hour_hold(batch):
     batch["events"][1]["release"] = batch["events"][1]["press"] + 3_600_000
     return batch
@@ -137,7 +186,7 @@ def test_hostile_batch_is_rejected_and_nothing_written(wb, session, name):
     with pytest.raises(InvalidInput) as caught:
         wb.recorder.submit_section(session, 0, SENTENCE, batch)
     message = str(caught.value)
-    assert message.startswith("keystroke batch rejected: ") and len(message) < 300
+    assert message == "keystroke batch rejected: " + EXPECTED[name] and len(message) < 300
     _assert_nothing_written(wb, session)
 
 

@@ -25,7 +25,8 @@ def test_every_synthetic_batch_validates_and_capitals_follow_their_shift():
             section_index=0,
             sentence=sentence.text,
             token="t",
-            now_ms=1.8e12,
+            now_ms=1.7e12 + 3_600_000,
+            session_started_ms=1.7e12,
         )
         events = batch["events"]
         for before, after in zip(events, events[1:], strict=False):
