@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from flowtype_core.schema import PARTICIPANTS
+
+PARTICIPANT_ROW = "_participant"  # the session and section name a participant's participants rows go by
 CONTENT_COLUMNS = ("session_id", "keystroke_id", "press_time", "release_time", "letter", "keycode")
 FINGERPRINT_SCHEMA = {
     "participant_id": pl.String,
@@ -53,6 +56,31 @@ def section_fingerprints(
             ).alias("checksum"),
         )
         .select(list(FINGERPRINT_SCHEMA))
+        .collect()
+        .cast(FINGERPRINT_SCHEMA)
+    )
+
+
+def participant_fingerprints(rows: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Per participant, their participants-table rows as one fingerprint row (named PARTICIPANT_ROW).
+
+    Validation and resync treat it like a section, so the participants table is compared and
+    repaired by the same statuses and the same outbox.
+    """
+    row_text = pl.concat_str(
+        [pl.col(c).cast(pl.String).fill_null("\x00") for c in PARTICIPANTS.columns], separator="\x1f"
+    )
+    return (
+        rows.lazy()
+        .group_by("participant_id")
+        .agg(pl.len().cast(pl.Int64).alias("rows"), row_text.hash(seed=13).cast(pl.UInt64).sum().alias("_p"))
+        .select(
+            "participant_id",
+            pl.lit(PARTICIPANT_ROW).alias("session_id"),
+            pl.lit(PARTICIPANT_ROW).alias("test_section_id"),
+            "rows",
+            pl.col("_p").cast(pl.String).alias("checksum"),
+        )
         .collect()
         .cast(FINGERPRINT_SCHEMA)
     )

@@ -11,7 +11,7 @@ Semantics shared by all backends (SPEC §2, §3.3):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import polars as pl
 
@@ -21,13 +21,13 @@ from flowtype_core.schema import TABLES
 
 
 class Lakehouse(ABC):
-    """A place that holds the keystrokes, sections and sessions tables."""
+    """A place that holds the keystrokes, sections, sessions and participants tables."""
 
     name: str
 
     @abstractmethod
     def ensure_tables(self) -> None:
-        """Create missing tables (idempotent)."""
+        """Create missing tables and add the columns a table predates (idempotent, loses nothing)."""
 
     @abstractmethod
     def replace_sections(self, sections: pl.DataFrame, keystrokes: pl.DataFrame) -> None:
@@ -39,6 +39,10 @@ class Lakehouse(ABC):
     @abstractmethod
     def upsert_sessions(self, sessions: pl.DataFrame) -> None:
         """Insert or replace session rows by (participant_id, session_id)."""
+
+    @abstractmethod
+    def replace_participants(self, participant_ids: Sequence[str], rows: pl.DataFrame) -> None:
+        """Make the participants table hold exactly `rows` for these participants (one commit)."""
 
     @abstractmethod
     def read_table(self, table: str, *, participant_id: str | None = None) -> pl.DataFrame:

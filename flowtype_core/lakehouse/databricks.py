@@ -1,4 +1,4 @@
-"""The same three Delta tables in Unity Catalog, written through a Databricks SQL warehouse.
+"""The same Delta tables (keystrokes, sections, sessions, participants) in Unity Catalog, written through a Databricks SQL warehouse.
 
 How rows travel (SQL is always parameterised; only validated names and staging paths are text):
 
@@ -16,8 +16,8 @@ How rows travel (SQL is always parameterised; only validated names and staging p
 - Concurrent-commit conflicts are retried with backoff (every statement is idempotent); a
   warehouse that cannot be reached raises `LakehouseUnavailable` with the token redacted.
 - Nothing connects until first use; then `ensure_tables` runs once (CREATE SCHEMA, VOLUME and
-  the three tables IF NOT EXISTS), so the token's principal needs those privileges or the
-  objects must exist already.
+  every table IF NOT EXISTS, then ADD COLUMNS for what an older table lacks), so the token's
+  principal needs those privileges or the objects must exist already.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from flowtype_core.fingerprint import CONTENT_COLUMNS, section_fingerprints
 from flowtype_core.ids import check_id
 from flowtype_core.lakehouse.base import Lakehouse, batch_section_keys, check_table, section_keys
 from flowtype_core.redaction import redact, register_secret
-from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS, TABLES, TableSpec
+from flowtype_core.schema import KEYSTROKES, PARTICIPANTS, SECTIONS, SESSIONS, TABLES, TableSpec
 
 log = logging.getLogger(__name__)
 # The connector sets its "unsafe" logger to DEBUG and dumps whole requests and result batches
@@ -182,7 +182,7 @@ class _Rows:
 
 
 class DatabricksLakehouse(Lakehouse):
-    """Delta tables `catalog.schema.{keystrokes,sections,sessions}` behind a SQL warehouse."""
+    """Delta tables `catalog.schema.{keystrokes,sections,sessions,participants}` behind a SQL warehouse."""
 
     name = "databricks"
 
@@ -221,7 +221,29 @@ class DatabricksLakehouse(Lakehouse):
                     f"CREATE TABLE IF NOT EXISTS {self.table(spec.name)} ({columns}) "
                     f"USING DELTA CLUSTER BY ({cluster})"
                 )
+                self._add_missing_columns(spec)
             self._ready = True
+
+    def _add_missing_columns(self, spec: TableSpec) -> None:
+        """Schema evolution in place: `ALTER TABLE ... ADD COLUMNS` for what a table predates.
+
+        Old rows read the new columns as null. Another writer may add them first: then the
+        statement fails and the columns are there, which is all that matters.
+        """
+        present = set(
+            self._execute(f"SELECT * FROM {self.table(spec.name)} LIMIT 0", arrow=True).column_names
+        )
+        missing = [c for c in spec.columns if c not in present]
+        if not missing:
+            return
+        columns = ", ".join(f"{q(c)} {sql_type(spec.columns[c])}" for c in missing)
+        try:
+            self._execute(f"ALTER TABLE {self.table(spec.name)} ADD COLUMNS ({columns})")
+        except DatabricksStatementError:
+            after = self._execute(f"SELECT * FROM {self.table(spec.name)} LIMIT 0", arrow=True).column_names
+            if not set(missing) <= set(after):
+                raise
+        log.info("table %s: added columns %s", spec.name, missing)
 
     def replace_sections(self, sections: pl.DataFrame, keystrokes: pl.DataFrame) -> None:
         keys = _key_frame(batch_section_keys(sections, keystrokes), SECTIONS.key)
@@ -241,6 +263,12 @@ class DatabricksLakehouse(Lakehouse):
         if keys.is_empty():
             return
         self._replace([(_Rows(SESSIONS, sessions), True)], _Rows(_key_spec(SESSIONS.key), keys))
+
+    def replace_participants(self, participant_ids: Sequence[str], rows: pl.DataFrame) -> None:
+        ids = sorted({check_id(p, "participant_id") for p in participant_ids})
+        if ids:
+            keys = pl.DataFrame({"participant_id": ids}, schema={"participant_id": pl.String})
+            self._replace([(_Rows(PARTICIPANTS, rows), True)], _Rows(_key_spec(("participant_id",)), keys))
 
     def delete_sections(self, keys: pl.DataFrame) -> int:
         frame = _key_frame(section_keys(keys), SECTIONS.key)
@@ -355,7 +383,8 @@ class DatabricksLakehouse(Lakehouse):
                 f" WHEN NOT MATCHED AND NOT s.{DROP} THEN INSERT ({', '.join(columns)}) "
                 f"VALUES ({', '.join('s.' + c for c in columns)})"
             )
-        match = " AND ".join(f"t.{q(c)} = s.{q(c)}" for c in spec.key)
+        # Null-safe: a participants row without a study has a null key part.
+        match = " AND ".join(f"t.{q(c)} <=> s.{q(c)}" for c in spec.key)
         rows = self._execute(
             f"MERGE INTO {target} AS t USING ({source}) AS s ON s.{DROP} AND {match} "
             f"WHEN MATCHED THEN DELETE{insert}",

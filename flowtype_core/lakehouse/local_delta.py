@@ -11,15 +11,16 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
-from deltalake import DeltaTable, write_deltalake
+from deltalake import DeltaTable, Schema, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from flowtype_core.config import Settings
+from flowtype_core.ids import check_id
 from flowtype_core.lakehouse.base import (
     Lakehouse,
     batch_section_keys,
@@ -27,7 +28,7 @@ from flowtype_core.lakehouse.base import (
     key_predicate,
     section_keys,
 )
-from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS, TABLES
+from flowtype_core.schema import KEYSTROKES, PARTICIPANTS, SECTIONS, SESSIONS, TABLES, TableSpec
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,6 +76,25 @@ def with_commit_retry(action: Callable[[], T], *, what: str, attempts: int = 12)
     raise AssertionError("unreachable")
 
 
+def add_missing_columns(path: Path, spec: TableSpec) -> list[str]:
+    """Schema evolution in place: add the contract's columns a table predates (null in old rows)."""
+    with _lock_for(path):
+
+        def alter() -> list[str]:
+            table = _current(path)
+            present = {f.name for f in table.schema().fields}
+            missing = [c for c in spec.columns if c not in present]
+            if missing:
+                arrow = spec.empty().select(missing).to_arrow().schema
+                table.alter.add_columns(list(Schema.from_arrow(arrow).fields))
+            return missing
+
+        added = with_commit_retry(alter, what=f"add columns to {spec.name}")
+    if added:
+        log.info("table %s: added columns %s", spec.name, added)
+    return added
+
+
 class LocalDeltaLakehouse(Lakehouse):
     """Delta tables under `<data-dir>/lakehouse/<table>`."""
 
@@ -92,6 +112,7 @@ class LocalDeltaLakehouse(Lakehouse):
         for spec in TABLES.values():
             path = self.path(spec.name)
             if DeltaTable.is_deltatable(str(path)):
+                add_missing_columns(path, spec)
                 continue
             with _lock_for(path):
                 try:
@@ -126,6 +147,12 @@ class LocalDeltaLakehouse(Lakehouse):
             return
         pairs = sessions.select(SESSION_KEY).unique().rows()
         self._overwrite_where(SESSIONS.name, sessions, key_predicate(pairs, SESSION_KEY))
+
+    def replace_participants(self, participant_ids: Sequence[str], rows: pl.DataFrame) -> None:
+        ids = sorted({check_id(p, "participant_id") for p in participant_ids})
+        if ids:
+            inner = ", ".join(f"'{p}'" for p in ids)
+            self._overwrite_where(PARTICIPANTS.name, rows, f"participant_id IN ({inner})")
 
     def read_table(self, table: str, *, participant_id: str | None = None) -> pl.DataFrame:
         return self.scan_table(table, participant_id=participant_id).collect()

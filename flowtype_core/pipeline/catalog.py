@@ -237,6 +237,8 @@ class LocalDeltaCatalog(Catalog):
             futures = [pool.submit(self._apply, w) for w in writes]
         return [future.result() for future in futures]  # all have finished: the first error is raised
 
+    # Writes evolve the schema (`schema_mode="merge"`, Spark's `mergeSchema`): a table written by
+    # an earlier version gains the columns added since, its old rows null in them.
     def write(
         self,
         table: str,
@@ -258,7 +260,9 @@ class LocalDeltaCatalog(Catalog):
                 matched = hits.select(pl.len()).collect().item()
             if matched == 0:
                 if data.height or marker or current is None:  # nothing to add, delete or record
-                    write_deltalake(path, data, mode="append", commit_properties=properties)
+                    write_deltalake(
+                        path, data, mode="append", commit_properties=properties, schema_mode="merge"
+                    )
             elif keys.height <= MAX_PREDICATE_KEYS:
                 write_deltalake(
                     path,
@@ -266,11 +270,14 @@ class LocalDeltaCatalog(Catalog):
                     mode="overwrite",
                     predicate=key_predicate(keys),
                     commit_properties=properties,
+                    schema_mode="merge",
                 )
             else:
                 kept = current.join(keys.lazy(), on=keys.columns, how="anti").collect()
                 merged = pl.concat([kept, data], how="diagonal_relaxed")
-                write_deltalake(path, merged, mode="overwrite", commit_properties=properties)
+                write_deltalake(
+                    path, merged, mode="overwrite", commit_properties=properties, schema_mode="merge"
+                )
 
         with_commit_retry(commit, what=f"write {table}")
         return data.height

@@ -1,8 +1,12 @@
 """The durable record: per-participant, per-session CSV files (SPEC §3.2).
 
-`<data-dir>/sessions/<participant>/<session>/{keystrokes,sections,session}.csv`. Each file is
+`<data-dir>/sessions/<participant>/<session>/{keystrokes,sections,session}.csv`, and per
+participant `<data-dir>/sessions/<participant>/participants.csv` (one row per study). Each file is
 replaced atomically; a section's keystrokes are written before its section row, so a section
 listed in sections.csv always has its presses in keystrokes.csv.
+
+Files written before a column was added (`TableSpec.added`) read it as null, and `migrate`
+rewrites them once with the column, so a data dir of an earlier version opens and loses nothing.
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ from pathlib import Path
 import polars as pl
 
 from flowtype_core.ids import check_id
-from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS, TableSpec
-from flowtype_core.store.atomic import atomic_write_many, folder_lock
+from flowtype_core.schema import KEYSTROKES, PARTICIPANTS, SECTIONS, SESSIONS, TableSpec
+from flowtype_core.store.atomic import atomic_write_many, atomic_write_text, folder_lock
 
 FILES: dict[str, TableSpec] = {
     "keystrokes.csv": KEYSTROKES,
     "sections.csv": SECTIONS,
     "session.csv": SESSIONS,
 }
+PARTICIPANTS_FILE = "participants.csv"  # in the participant's folder, beside the session folders
+SCHEMA_MARK = ".sessions-schema"  # in the data dir: the columns every session file was migrated to
 SECTION_KEY = ["participant_id", "test_section_id"]
 CSV_BATCH_BYTES = 256 << 20  # raw text `csv_bodies` holds at once
 # (participant_id, session_id, all of the session's sections, current session.csv rows) -> session row
@@ -43,6 +49,10 @@ def _typed(spec: TableSpec, columns: Sequence[str] | None = None) -> list[pl.Exp
         dtype, col = spec.columns[column], pl.col(column)
         if dtype == pl.String:
             casts.append(col)
+        elif dtype == pl.Boolean:  # written by polars as true/false
+            casts.append(
+                col.replace_strict({"true": True, "false": False, "": None}, return_dtype=pl.Boolean)
+            )
         elif isinstance(dtype, pl.Datetime):
             casts.append(
                 col.replace("", None).str.to_datetime(
@@ -52,6 +62,18 @@ def _typed(spec: TableSpec, columns: Sequence[str] | None = None) -> list[pl.Exp
         else:
             casts.append(col.replace("", None).cast(dtype))
     return casts
+
+
+def _parse(raw: bytes, spec: TableSpec, columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """CSV text as typed contract columns; an `added` column the file predates reads as null."""
+    names = list(columns or spec.columns)
+    header = pl.read_csv(raw, infer_schema=False, n_rows=0).columns
+    absent = [c for c in names if c not in header]
+    if any(c not in spec.added for c in absent):
+        raise pl.exceptions.ColumnNotFoundError(f"{spec.name}: the file lacks columns {absent}")
+    present = [c for c in names if c in header]
+    frame = pl.read_csv(raw, infer_schema=False, columns=present)
+    return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in absent).select(_typed(spec, names))
 
 
 class _ParsedFiles:
@@ -77,7 +99,7 @@ class _ParsedFiles:
             hit = self._entries.get(str(path))
         if hit is not None and hit[0] == raw:
             return hit[1]
-        frame = pl.read_csv(raw, infer_schema=False).select(_typed(spec)) if raw else spec.empty()
+        frame = _parse(raw, spec) if raw else spec.empty()
         self.remember(path, raw, frame)
         return frame
 
@@ -144,12 +166,29 @@ def read_csv_files(
     """
     names = list(columns or spec.columns)
     frames = [
-        pl.read_csv(header + b"".join(body for _, body in bodies), infer_schema=False, columns=names).select(
-            _typed(spec, names)
-        )
+        _parse(header + b"".join(body for _, body in bodies), spec, names)
         for header, bodies in csv_bodies(paths)
     ]
     return pl.concat(frames) if frames else pl.DataFrame(schema={c: spec.columns[c] for c in names})
+
+
+def _schema_mark() -> str:
+    return "\n".join(
+        f"{n}:{','.join(s.columns)}" for n, s in {**FILES, PARTICIPANTS_FILE: PARTICIPANTS}.items()
+    )
+
+
+def _migrate_file(folder: Path, name: str, spec: TableSpec) -> int:
+    """Rewrite one file with the contract's columns when its header lacks some (1), else 0."""
+    path = folder / name
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    if not raw.strip() or pl.read_csv(raw, infer_schema=False, n_rows=0).columns == list(spec.columns):
+        return 0
+    _write_files(folder, [(name, _parse(raw, spec))])
+    return 1
 
 
 class SessionStore:
@@ -158,6 +197,27 @@ class SessionStore:
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir) / "sessions"
         self.root.mkdir(parents=True, exist_ok=True)
+        self.migrate()
+
+    def migrate(self) -> int:
+        """Rewrite, once, every file written before a column was added, with it; returns files rewritten.
+
+        The new columns are null in the old rows (never assessed); nothing else changes. A mark
+        in the data dir records the column set, so later opens skip the scan.
+        """
+        mark = self.root.parent / SCHEMA_MARK
+        wanted = _schema_mark()
+        if mark.is_file() and mark.read_text("utf-8") == wanted:
+            return 0
+        rewritten = 0
+        with folder_lock(self.root.parent):
+            for pdir in sorted(p for p in self.root.iterdir() if p.is_dir()):
+                rewritten += _migrate_file(pdir, PARTICIPANTS_FILE, PARTICIPANTS)
+                for sdir in sorted(p for p in pdir.iterdir() if p.is_dir()):
+                    with folder_lock(sdir):
+                        rewritten += sum(_migrate_file(sdir, name, spec) for name, spec in FILES.items())
+            atomic_write_text(mark, wanted)
+        return rewritten
 
     def session_dir(self, participant_id: str, session_id: str) -> Path:
         path = self.root / check_id(participant_id, "participant_id") / check_id(session_id, "session_id")
@@ -214,6 +274,38 @@ class SessionStore:
                     folder, "session.csv", latest, latest.select("participant_id", "session_id")
                 )
                 _write_files(folder, [("session.csv", merged)])
+
+    def participant_dir(self, participant_id: str) -> Path:
+        path = self.root / check_id(participant_id, "participant_id")
+        if self.root.resolve() not in path.resolve().parents:
+            raise ValueError("participant folder escapes the data directory")
+        return path
+
+    def upsert_participants(self, rows: pl.DataFrame) -> None:
+        """Insert or replace participants rows by (participant_id, study_id); a null study is one key."""
+        for (participant_id,), group in rows.group_by(["participant_id"]):
+            folder = self.participant_dir(str(participant_id))
+            new = PARTICIPANTS.conform(group).unique(subset=list(PARTICIPANTS.key), keep="last")
+            with folder_lock(folder):
+                current = _read_csv(folder / PARTICIPANTS_FILE, PARTICIPANTS)
+                kept = current.join(
+                    new.select(PARTICIPANTS.key), on=list(PARTICIPANTS.key), how="anti", nulls_equal=True
+                )
+                merged = pl.concat([kept, new]).sort("study_id", nulls_last=False)
+                _write_files(folder, [(PARTICIPANTS_FILE, merged)])
+
+    def read_participants(self, participant_ids: Iterable[str] | None = None) -> pl.DataFrame:
+        """Participants rows of these participants (default: everyone), parsed in one call."""
+        ids = (
+            list(participant_ids) if participant_ids is not None else [p for p, _ in self.participant_files()]
+        )
+        return read_csv_files([self.participant_dir(p) / PARTICIPANTS_FILE for p in ids], PARTICIPANTS)
+
+    def participant_files(self) -> Iterator[tuple[str, Path]]:
+        """(participant_id, participants.csv) of every participant that has one, sorted."""
+        for pdir in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            if (pdir / PARTICIPANTS_FILE).is_file():
+                yield pdir.name, pdir / PARTICIPANTS_FILE
 
     def read(self, name: str, participant_id: str, session_id: str) -> pl.DataFrame:
         """One session's file as a typed frame (empty when absent)."""

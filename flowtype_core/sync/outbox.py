@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from flowtype_core.fingerprint import PARTICIPANT_ROW
 from flowtype_core.ids import check_id
 from flowtype_core.redaction import redact
 from flowtype_core.store.atomic import atomic_write_many, atomic_write_text, folder_lock
@@ -33,7 +34,7 @@ class OutboxEntry:
     lakehouse: str
     participant_id: str
     session_id: str
-    section: str  # a test_section_id, or SESSION_ROW
+    section: str  # a test_section_id, or SESSION_ROW; PARTICIPANT_ROW (as session too): the participants rows
     seq: int = field(default_factory=time.time_ns)
     attempts: int = 0
     next_attempt_at: float = 0.0
@@ -64,9 +65,10 @@ class Outbox:
     @staticmethod
     def _new_entry(lakehouse: str, participant_id: str, session_id: str, section: str) -> OutboxEntry:
         check_id(participant_id, "participant_id")
-        check_id(session_id, "session_id")
-        if section != SESSION_ROW:
-            check_id(section, "test_section_id")
+        if (session_id, section) != (PARTICIPANT_ROW, PARTICIPANT_ROW):
+            check_id(session_id, "session_id")
+            if section != SESSION_ROW:
+                check_id(section, "test_section_id")
         return OutboxEntry(lakehouse, participant_id, session_id, section)
 
     def put(self, lakehouse: str, participant_id: str, session_id: str, section: str) -> OutboxEntry:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from flowtype_core.fingerprint import PARTICIPANT_ROW
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.redaction import redact
 from flowtype_core.store.csv_store import SessionStore
@@ -71,6 +72,12 @@ class Publisher:
         names = [*sections, SESSION_ROW] if session_row else list(sections)
         for lakehouse in self.lakehouses:
             self.outbox.put_many(lakehouse, [(participant_id, session_id, name) for name in names])
+        self._wake.set()
+
+    def enqueue_participants(self, participant_ids: list[str]) -> None:
+        """Durably note that these participants' participants rows must reach every lakehouse."""
+        for lakehouse in self.lakehouses:
+            self.outbox.put_many(lakehouse, [(p, PARTICIPANT_ROW, PARTICIPANT_ROW) for p in participant_ids])
         self._wake.set()
 
     def drain(
@@ -137,6 +144,10 @@ class Publisher:
         self._maybe_maintain(name)
 
     def _push(self, lakehouse: Lakehouse, batch: dict[tuple[str, str], list[OutboxEntry]]) -> tuple[int, int]:
+        participants = [p for p, s in batch if s == PARTICIPANT_ROW]
+        if participants:  # a participant without the file (yet, or any more) holds no rows
+            lakehouse.replace_participants(participants, self.store.read_participants(participants))
+            batch = {key: entries for key, entries in batch.items() if key[1] != PARTICIPANT_ROW}
         key = ["participant_id", "session_id", "test_section_id"]
         wanted = pl.DataFrame(
             sorted(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from flowtype_core.errors import InvalidInput
+from flowtype_core.fingerprint import PARTICIPANT_ROW
 from flowtype_core.ids import check_id
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.store.csv_store import SessionStore
@@ -101,6 +102,8 @@ def _addressable(participant_id: str, session_id: str, section: str) -> bool:
     """Ids a lakehouse may hold that the outbox cannot name (hand-written rows) are reported, not queued."""
     try:
         check_id(participant_id, "participant_id")
+        if (session_id, section) == (PARTICIPANT_ROW, PARTICIPANT_ROW):
+            return True
         check_id(session_id, "session_id")
         check_id(section, "test_section_id")
     except InvalidInput:
@@ -157,7 +160,9 @@ class SyncService:
                     keys.append(key)
                 else:
                     skipped.append(f"{name}:{'/'.join(map(str, key))}")
-            in_csv = group.filter(pl.col("csv_rows").is_not_null())
+            in_csv = group.filter(
+                pl.col("csv_rows").is_not_null() & (pl.col("session_id") != PARTICIPANT_ROW)
+            )
             session_rows = [
                 (p, s, SESSION_ROW)
                 for p, s in in_csv.select("participant_id", "session_id").unique().iter_rows()

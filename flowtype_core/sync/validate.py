@@ -31,7 +31,12 @@ from typing import Any
 
 import polars as pl
 
-from flowtype_core.fingerprint import CONTENT_COLUMNS, FINGERPRINT_SCHEMA, section_fingerprints
+from flowtype_core.fingerprint import (
+    CONTENT_COLUMNS,
+    FINGERPRINT_SCHEMA,
+    participant_fingerprints,
+    section_fingerprints,
+)
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.redaction import redact
 from flowtype_core.schema import KEYSTROKES, SECTIONS
@@ -289,7 +294,8 @@ class SyncValidator:
             csv_fps = pl.concat([kept_fps, fresh])
             # Sessions that could not be read keep no fingerprint: they are re-read next run.
             stamps_to_keep = stamps.join(unreadable, on=SESSION_KEY, how="anti")
-            sections = self._compare(csv_fps, unreadable, errors)
+            # One small file per participant: always read afresh, never cached.
+            sections = self._compare(pl.concat([csv_fps, self._csv_participants(errors)]), unreadable, errors)
             report = SyncReport(
                 sections,
                 errors=errors,
@@ -358,6 +364,13 @@ class SyncValidator:
         fps = pl.concat(frames) if frames else pl.DataFrame(schema=FINGERPRINT_SCHEMA)
         return fps, errors, pl.DataFrame(bad, schema=SESSION_KEY_SCHEMA, orient="row")
 
+    def _csv_participants(self, errors: dict[str, str]) -> pl.DataFrame:
+        try:
+            return participant_fingerprints(self.store.read_participants())
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            errors["csv:participants"] = redact(f"{type(exc).__name__}: {exc}")[:500]
+            return pl.DataFrame(schema=FINGERPRINT_SCHEMA)
+
     def _pending(self) -> pl.DataFrame:
         rows = [
             (e.lakehouse, e.participant_id, e.section)
@@ -374,7 +387,12 @@ class SyncValidator:
         frames = []
         for name, lakehouse in self.lakehouses.items():
             try:
-                lake_fps = lakehouse.section_fingerprints()
+                lake_fps = pl.concat(
+                    [
+                        lakehouse.section_fingerprints(),
+                        participant_fingerprints(lakehouse.read_table("participants")),
+                    ]
+                )
             except Exception as exc:  # a lakehouse that is down is reported, never fatal
                 errors[name] = redact(f"{type(exc).__name__}: {exc}")[:500]
                 log.warning("validation could not read lakehouse %s: %s", name, errors[name])

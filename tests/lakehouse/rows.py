@@ -6,9 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS
+from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS, TableSpec
 
 T0 = datetime(2026, 11, 22, 14, 30, 22, 123456, tzinfo=UTC)
+
+
+def original(spec: TableSpec) -> dict[str, pl.DataType]:
+    """The columns a table had before `added` (writers that predate them)."""
+    return {c: t for c, t in spec.columns.items() if c not in spec.added}
 
 
 def section(
@@ -42,23 +47,25 @@ def section(
         },
         schema=KEYSTROKES.schema,
     )
-    sections = pl.DataFrame(
-        {
-            "participant_id": [participant_id],
-            "session_id": [session_id],
-            "test_section_id": [test_section_id],
-            "sentence_id": ["s0001"],
-            "sentence": [sentence],
-            "user_input": [typed],
-            "started_at": [T0],
-            "completed_at": [created],
-            "keystroke_count": [presses],
-            "wpm": [wpm],
-            "error_rate": [0.0],
-            "kspc": [1.05],
-            "mean_iki_ms": [180.0 if presses > 1 else None],
-        },
-        schema=SECTIONS.schema,
+    sections = SECTIONS.conform(
+        pl.DataFrame(
+            {
+                "participant_id": [participant_id],
+                "session_id": [session_id],
+                "test_section_id": [test_section_id],
+                "sentence_id": ["s0001"],
+                "sentence": [sentence],
+                "user_input": [typed],
+                "started_at": [T0],
+                "completed_at": [created],
+                "keystroke_count": [presses],
+                "wpm": [wpm],
+                "error_rate": [0.0],
+                "kspc": [1.05],
+                "mean_iki_ms": [180.0 if presses > 1 else None],
+            },
+            schema=original(SECTIONS),
+        )
     )
     return sections, keystrokes
 
@@ -66,19 +73,21 @@ def section(
 def session(
     participant_id: str, session_id: str, *, status: str = "in_progress", count: int = 1
 ) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "participant_id": [participant_id],
-            "session_id": [session_id],
-            "created_at": [T0],
-            "ended_at": [None if status == "in_progress" else T0 + timedelta(minutes=5)],
-            "status": [status],
-            "sentence_count": [count],
-            "total_keystrokes": [count * 20],
-            "average_wpm": [51.5],
-            "average_error_rate": [1.2],
-        },
-        schema=SESSIONS.schema,
+    return SESSIONS.conform(
+        pl.DataFrame(
+            {
+                "participant_id": [participant_id],
+                "session_id": [session_id],
+                "created_at": [T0],
+                "ended_at": [None if status == "in_progress" else T0 + timedelta(minutes=5)],
+                "status": [status],
+                "sentence_count": [count],
+                "total_keystrokes": [count * 20],
+                "average_wpm": [51.5],
+                "average_error_rate": [1.2],
+            },
+            schema=original(SESSIONS),
+        )
     )
 
 

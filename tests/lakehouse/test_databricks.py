@@ -194,8 +194,8 @@ def test_maintain_compacts_and_vacuums_every_table(
     mark = len(warehouse.statement_log)
     done = databricks.maintain()
     sent = [sql for sql, _ in statements_since(warehouse, mark)]
-    assert set(done) == {"keystrokes", "sections", "sessions", "staging"}
-    for table in ("keystrokes", "sections", "sessions"):
+    assert set(done) == {"keystrokes", "sections", "sessions", "participants", "staging"}
+    for table in ("keystrokes", "sections", "sessions", "participants"):
         assert f"OPTIMIZE `main`.`flowtype`.`{table}`" in sent
         assert f"VACUUM `main`.`flowtype`.`{table}` RETAIN 168 HOURS" in sent
     assert done["staging"] == {"stale_files_removed": 0}  # nothing was ever staged

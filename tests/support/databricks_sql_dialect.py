@@ -11,6 +11,8 @@ the real warehouse would reject is never silently accepted here. Mapping:
 - `inline(x)` -> `unnest(x, max_depth := 2)`, `explode` -> `unnest`, `from_json(x, '<DDL>')` with the
   DDL schema turned into DuckDB's JSON structure, `timestamp_micros` -> `make_timestamptz`,
   `read_files('/Volumes/...', format => 'parquet')` and ``parquet.`/Volumes/...` `` -> `read_parquet`.
+- `a <=> b` (null-safe equality) -> `a IS NOT DISTINCT FROM b`
+  (https://docs.databricks.com/en/sql/language-manual/functions/eqnullsafesign.html).
 - `USING DELTA`, `CLUSTER BY (...)`, `PARTITIONED BY (...)`, `TBLPROPERTIES (...)`, `COMMENT '...'`,
   `LOCATION '...'` in CREATE TABLE are dropped; `UPDATE SET t.col = ...` in MERGE loses the qualifier.
 """
@@ -365,6 +367,9 @@ class _Translator:
             return i + 1
         if tok.kind in ("word", "ident"):
             return self.emit_name(i, end)
+        if tok.text == "<=>":  # Spark's null-safe equality; DuckDB's `<=>` is a cosine distance
+            self.out.append(" IS NOT DISTINCT FROM ")
+            return i + 1
         self.out.append(tok.text)
         return i + 1
 

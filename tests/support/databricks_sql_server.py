@@ -50,6 +50,8 @@ from tests.support.databricks_sql_dialect import (
     DialectError,
     Parameter,
     Translated,
+    duckdb_type,
+    parse_type,
     quote,
     schema_key,
     significant,
@@ -404,6 +406,9 @@ class _Service:
         ):
             op.table = self._schema_statement(op.session, tokens)
             return
+        if words[:2] == ["ALTER", "TABLE"] and any(t.text.upper() == "ADD" for t in tokens):
+            op.table = self._add_columns(op.session, tokens)
+            return
         if first in ("OPTIMIZE", "VACUUM"):  # Delta file maintenance: nothing to do, but the table must exist
             sql = f"SELECT CAST(NULL AS VARCHAR) AS path FROM {_table_name(tokens, 1, op.session)} LIMIT 0"
             op.table = _conform_result(op.session.con.sql(sql).to_arrow_table())
@@ -426,6 +431,41 @@ class _Service:
             op.table, op.modified_rows = _dml_result(translated.kind, rows)
         else:
             op.table = pa.table({})
+
+    def _add_columns(self, session: _Session, tokens: list) -> pa.Table:
+        """`ALTER TABLE t ADD COLUMN[S] (c T, ...)`, all columns or none, as Delta's schema evolution.
+
+        Follows https://docs.databricks.com/en/sql/language-manual/sql-ref-syntax-ddl-alter-table-manage-column.html:
+        existing rows read the new columns as NULL; a column that exists already fails the
+        statement with FIELDS_ALREADY_EXISTS (42710). DuckDB takes one ADD COLUMN per statement,
+        so the columns are added in one transaction.
+        """
+        table = _table_name(tokens, 2, session)
+        add = next(i for i, t in enumerate(tokens) if t.text.upper() == "ADD")
+        rest = tokens[add + 1 :]
+        if rest and rest[0].text.upper() in ("COLUMN", "COLUMNS"):
+            rest = rest[1:]
+        if rest and rest[0].text == "(" and rest[-1].text == ")":
+            rest = rest[1:-1]
+        fields = parse_type(" ".join(t.text for t in rest))
+        if not isinstance(fields, dict):
+            raise DialectError("PARSE_SYNTAX_ERROR", "ADD COLUMNS expects `name type, ...`", "42601")
+        con = session.con
+        present = {c.lower() for c in con.sql(f"SELECT * FROM {table} LIMIT 0").columns}
+        clash = [name for name in fields if name.lower() in present]
+        if clash:
+            raise DialectError(
+                "FIELDS_ALREADY_EXISTS", f"Cannot add column, because `{clash[0]}` already exists.", "42710"
+            )
+        con.execute("BEGIN")
+        try:
+            for name, parsed in fields.items():
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(name)} {duckdb_type(parsed)}")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return pa.table({})
 
     def _use_statement(self, session: _Session, tokens: list) -> pa.Table:
         names = [t for t in tokens[1:] if t.kind in ("word", "ident")]
