@@ -19,6 +19,7 @@ COMMANDS = [
     "flowtype_core.cli.analytics",
     "flowtype_core.cli.pipeline",
     "flowtype_core.cli.ranker",
+    "flowtype_core.cli.check",
 ]
 
 
