@@ -59,7 +59,7 @@ best = record.metrics["best_heuristic"]
 middle.metric(f"Best baseline ({best})", f"{held_out[best]['ndcg@5']:.3f}")
 right.metric("Typists / sections", f"{evaluation['participants']} / {evaluation['sections']}")
 
-chart = baselines_chart(held_out, "Model against baselines")
+chart = baselines_chart(held_out, "Model against baselines", record.metrics.get("intervals"))
 st.plotly_chart(chart, width="stretch")
 
 importance = list(record.feature_importance.items())

@@ -24,23 +24,42 @@ def fitted_range(values: list[float]) -> list[float]:
     return [round(low, 2), round(high, 2)]
 
 
-def baselines_chart(held_out: Mapping[str, Mapping[str, float]], title: str) -> go.Figure:
-    """Grouped bars per method (best @5 first): NDCG@5 and NDCG@10 side by side, axis fitted."""
+def baselines_chart(
+    held_out: Mapping[str, Mapping[str, float]],
+    title: str,
+    intervals: Mapping[str, Mapping[str, list[float]]] | None = None,
+) -> go.Figure:
+    """Grouped bars per method (best @5 first): NDCG@5 and NDCG@10 side by side, axis fitted,
+    with the 95 % bootstrap interval over typists as error bars when `intervals` are given."""
     methods = sorted(held_out, key=lambda m: -held_out[m]["ndcg@5"])
     labels = [m.replace("_", " ") for m in methods]
     figure = go.Figure()
     for k in KS:
         name = f"NDCG@{k}"
         values = [held_out[m][f"ndcg@{k}"] for m in methods]
+        spans = [
+            (intervals or {}).get(m, {}).get(f"ndcg@{k}", [v, v])
+            for m, v in zip(methods, values, strict=True)
+        ]
         figure.add_bar(
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [high - v for (_, high), v in zip(spans, values, strict=True)],
+                "arrayminus": [v - low for (low, _), v in zip(spans, values, strict=True)],
+                "visible": intervals is not None,
+            },
             name=name,
             x=labels,
             y=values,
             marker_color=K_COLOURS[name],
-            text=[f"{v:.3f}" for v in values],
-            textposition="outside",
+            customdata=spans,
+            hovertemplate="%{x}: %{y:.3f} (95 % interval %{customdata[0]:.3f}-%{customdata[1]:.3f})",
         )
     every = [held_out[m][f"ndcg@{k}"] for m in methods for k in KS]
+    every += [
+        bound for m in methods for k in KS for bound in (intervals or {}).get(m, {}).get(f"ndcg@{k}", [])
+    ]
     figure.update_layout(
         title=title,
         barmode="group",

@@ -44,6 +44,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "model_path": record.model_path,
         "version": record.version,
         "ndcg": held_out,
+        "intervals": record.metrics.get("intervals", {}),
         "best_heuristic": record.metrics["best_heuristic"],
         "evaluation": record.metrics["evaluation"],
     }

@@ -17,6 +17,7 @@ import polars as pl
 from flowtype_core.ranker.peers import KEYBR, WEAKSPOT
 
 KS = (5, 10)
+BOOTSTRAP_RESAMPLES = 1000
 RANDOM = "random"
 # Heuristics: higher = predicted harder. Each is a column of the feature frame or an expression.
 HEURISTICS: Mapping[str, pl.Expr] = {
@@ -73,20 +74,51 @@ def random_ndcg_per_group(frame: pl.DataFrame, k: int) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"participant_id": pl.String, "ndcg": pl.Float64}, orient="row")
 
 
-def evaluate(frame: pl.DataFrame, *, seed: int = 0) -> dict[str, dict[str, float]]:
-    """NDCG@5 and @10 of `model_score` (when present), random order and each heuristic.
+def per_typist(frame: pl.DataFrame, *, seed: int = 0) -> dict[str, dict[int, pl.DataFrame]]:
+    """(participant_id, ndcg) per method and k: `model_score` (when present), random, each heuristic.
 
     `frame`: held-out rows with participant_id, test_section_id, label and the feature columns.
     """
     scored = frame.with_columns(**{name: expr for name, expr in HEURISTICS.items()})
     methods = ["model_score"] if "model_score" in frame.columns else []
     methods += list(HEURISTICS)
-    result: dict[str, dict[str, float]] = {}
-    for method in methods:
-        result["model" if method == "model_score" else method] = {
-            f"ndcg@{k}": _mean(ndcg_per_group(scored, method, k, seed=seed)) for k in KS
+    result = {
+        "model" if method == "model_score" else method: {
+            k: ndcg_per_group(scored, method, k, seed=seed) for k in KS
         }
-    result[RANDOM] = {f"ndcg@{k}": _mean(random_ndcg_per_group(frame, k)) for k in KS}
+        for method in methods
+    }
+    result[RANDOM] = {k: random_ndcg_per_group(frame, k) for k in KS}
+    return result
+
+
+def evaluate(frame: pl.DataFrame, *, seed: int = 0) -> dict[str, dict[str, float]]:
+    """NDCG@5 and @10 (mean over typists) of `model_score` (when present), random order and each heuristic."""
+    return {
+        method: {f"ndcg@{k}": _mean(groups) for k, groups in by_k.items()}
+        for method, by_k in per_typist(frame, seed=seed).items()
+    }
+
+
+def bootstrap_intervals(
+    frame: pl.DataFrame, *, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES
+) -> dict[str, dict[str, list[float]]]:
+    """95 % percentile intervals of each method's mean NDCG@k, resampling typists with replacement.
+
+    Every method is resampled with the same draws, so intervals compare like with like.
+    """
+    groups = per_typist(frame, seed=seed)
+    typists = sorted(frame.get_column("participant_id").unique().to_list())
+    draws = np.random.default_rng(seed).integers(0, len(typists), size=(resamples, len(typists)))
+    order = pl.DataFrame({"participant_id": pl.Series(typists, dtype=pl.String)})
+    result: dict[str, dict[str, list[float]]] = {}
+    for method, by_k in groups.items():
+        result[method] = {}
+        for k, values in by_k.items():
+            ndcg = order.join(values, on="participant_id", how="left").get_column("ndcg").to_numpy()
+            means = np.nanmean(ndcg[draws], axis=1)
+            low, high = np.percentile(means, [2.5, 97.5])
+            result[method][f"ndcg@{k}"] = [round(float(low), 6), round(float(high), 6)]
     return result
 
 

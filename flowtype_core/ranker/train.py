@@ -26,7 +26,7 @@ import polars as pl
 
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.metrics.definitions import SECTION_KEY
-from flowtype_core.ranker.evaluation import best_heuristic, evaluate
+from flowtype_core.ranker.evaluation import best_heuristic, bootstrap_intervals, evaluate
 from flowtype_core.ranker.examples import (
     EXAMPLE_SCHEMA,
     EXAMPLES_TABLE,
@@ -272,6 +272,7 @@ def cross_validate(
     name, _ = best_heuristic(methods)
     metrics = {
         "held_out": methods,
+        "intervals": bootstrap_intervals(held_out, seed=config.seed),
         "best_heuristic": name,
         "per_fold": per_fold,
         "evaluation": {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ui.ranker_charts import K_COLOURS, baselines_chart, fitted_range
 
 HELD_OUT = {
@@ -28,3 +30,14 @@ def test_axis_is_fitted_to_the_values_not_capped_at_one() -> None:
     assert 0.3 <= low < 0.41 and 0.72 < high <= 0.8
     assert fitted_range([0.02, 0.99]) == [0.0, 1.0]
     assert fitted_range([0.5, 0.5]) == [0.45, 0.55]
+
+
+def test_intervals_become_error_bars_inside_the_axis() -> None:
+    intervals = {m: {k: [v - 0.03, v + 0.02] for k, v in by_k.items()} for m, by_k in HELD_OUT.items()}
+    figure = baselines_chart(HELD_OUT, "t", intervals)
+    at5 = figure.data[0]
+    assert at5.error_y.visible and list(at5.error_y.array) == pytest.approx([0.02] * 3)
+    assert list(at5.error_y.arrayminus) == pytest.approx([0.03] * 3)
+    low, high = figure.layout.yaxis.range
+    assert low <= 0.41 - 0.03 and high >= 0.72 + 0.02
+    assert not baselines_chart(HELD_OUT, "t").data[0].error_y.visible

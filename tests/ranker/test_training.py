@@ -34,6 +34,13 @@ def test_model_beats_random_and_every_heuristic_on_held_out_typists(trained: Mod
     assert model > best, held_out
     assert held_out["model"]["ndcg@10"] > max(held_out[h]["ndcg@10"] for h in HEURISTICS)
     assert trained.metrics["best_heuristic"] in HEURISTICS
+    intervals = trained.metrics["intervals"]
+    assert set(intervals) == set(held_out)
+    for method, by_k in intervals.items():
+        for k, (low, high) in by_k.items():
+            assert low <= held_out[method][k] <= high, (method, k)
+    low, high = intervals["model"]["ndcg@5"]
+    assert 0 < high - low < 0.1  # 156 typists: a few hundredths wide, not a point
 
 
 def test_a_model_from_training_typists_ranks_unseen_typists(gold: TrainingData, tmp_path: Path) -> None:
