@@ -43,7 +43,7 @@ class Workbench:
 
     @cached_property
     def accounts(self) -> AccountStore:
-        return AccountStore(self.data_dir)
+        return AccountStore(self.data_dir, self.settings.cookie_key)
 
     @cached_property
     def lakehouses(self) -> dict[str, Lakehouse]:

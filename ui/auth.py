@@ -1,17 +1,31 @@
-"""Login gate and role checks; every page calls `require_role` before it reads any data."""
+"""Login gate and role checks; every page calls `require_role` before it reads any data.
+
+A login opens a server-side session (`flowtype_core.login_sessions`); its token reaches the
+browser only as an httpOnly cookie (`ui.login_cookie`), and every script run checks it against
+the registry, so a reload, a deep link or a new tab stays logged in while logout, a password reset
+or deactivation end it at once, everywhere.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import streamlit as st
-import streamlit_authenticator as stauth
 
 from flowtype_core import Workbench
-from flowtype_core.accounts import User
+from flowtype_core.accounts import LoginRefused, User
 from flowtype_core.errors import InvalidInput
+from flowtype_core.login_sessions import SESSION_TTL
+from ui import login_cookie
+from ui.navigation import landing
 from ui.resources import show_error
 
 USER_KEY = "flowtype_user"
-COOKIE_NAME = "flowtype_auth"
+TOKEN_KEY = "flowtype_session_token"
+PENDING_KEY = "flowtype_login_pending"  # (ticket, token, role) while the browser fetches its cookie
+# A participant on a shared lab machine: the cookie dies with the browser and the session after
+# a working day, so the next person is not handed the previous one's account.
+PARTICIPANT_TTL = timedelta(hours=12)
 
 
 def _first_run(wb: Workbench) -> None:
@@ -38,49 +52,68 @@ def _first_run(wb: Workbench) -> None:
                     st.rerun()
 
 
-def _authenticator(wb: Workbench) -> stauth.Authenticate:
-    return stauth.Authenticate(
-        wb.accounts.credentials(),
-        COOKIE_NAME,
-        wb.accounts.cookie_key(wb.settings.cookie_key),
-        cookie_expiry_days=7,
-        auto_hash=False,
-    )
-
-
 def login_gate(wb: Workbench) -> User | None:
     """The logged-in user (drawing the sidebar's logout), or None: then show `login_page`."""
-    username = st.session_state.get("username", "") if st.session_state.get("authentication_status") else ""
-    user = wb.accounts.get(username) if username else None  # None too when the account was removed
+    token = st.session_state.get(TOKEN_KEY) or login_cookie.cookie_token()
+    user = wb.accounts.session_user(token) if token else None  # None once revoked or expired
     if user is None:
-        st.session_state.pop(USER_KEY, None)
+        for key in (USER_KEY, TOKEN_KEY):
+            st.session_state.pop(key, None)
         return None
+    st.session_state[TOKEN_KEY] = token
     st.session_state[USER_KEY] = user
     with st.sidebar:
-        st.caption(f"Logged in as **{user.name}** ({user.role})")
-        _authenticator(wb).logout("Log out", location="sidebar", callback=_on_logout)
+        st.text(f"Logged in as {user.name} ({user.role})")  # plain text: a name is never Markdown
+        st.button("Log out", key="logout_button", on_click=log_out, args=(wb,))
     return user
 
 
-def login_page(wb: Workbench) -> None:
-    """The only page while logged out: the first-run form, or the login form (cookie included)."""
+def login_page(wb: Workbench, url_path: str = "") -> None:
+    """The only page while logged out: the first-run form or the login form. After a login the
+    browser gets its cookie and loads the page `url_path` asked for (when the role may open it)."""
     if wb.accounts.is_empty():
         _first_run(wb)
         return
-    try:
-        _authenticator(wb).login(location="main", fields={"Form name": "Log in to FlowType"})
-    except Exception as exc:  # a stale or tampered cookie must not break the login page
-        show_error(exc)
-    status = st.session_state.get("authentication_status")
-    if status is False:
-        st.error("Username or password is incorrect.")
-    elif status:
-        st.rerun()  # logged in: the role's navigation replaces this page
+    pending = st.session_state.get(PENDING_KEY)
+    if pending is not None:
+        ticket, token, role = pending
+        if login_cookie.hand_over(ticket, landing(role, url_path)):
+            st.session_state.pop(PENDING_KEY)
+            st.session_state[TOKEN_KEY] = token  # no cookie: only this tab's connection logs in
+            st.rerun()
+        st.info("Logging you in…")
+        return
+    if login_cookie.cookie_token():
+        login_cookie.clear()  # a cookie the server no longer honours: let the browser drop it
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle.form("flowtype_login"):
+        st.subheader("Log in to FlowType")
+        username = st.text_input("Username", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Login", type="primary")
+    if submitted:
+        try:
+            user, token = wb.accounts.log_in(username, password, ttl=_ttl_for(wb, username))
+        except LoginRefused as exc:
+            middle.error(str(exc))
+            return
+        max_age = None if user.role == "participant" else int(SESSION_TTL.total_seconds())
+        st.session_state[PENDING_KEY] = (login_cookie.issue_ticket(token, max_age), token, user.role)
+        st.rerun()
 
 
-def _on_logout(_: object = None) -> None:
+def _ttl_for(wb: Workbench, username: str) -> timedelta:
+    user = wb.accounts.get(username.strip().lower())
+    return PARTICIPANT_TTL if user is not None and user.role == "participant" else SESSION_TTL
+
+
+def log_out(wb: Workbench) -> None:
+    """End this login on the server (its cookie is then worthless, wherever it was copied)."""
     for callback in st.session_state.get("flowtype_on_logout", {}).values():
         callback()
+    token = st.session_state.get(TOKEN_KEY)
+    if token:
+        wb.accounts.log_out(token)
     for key in [k for k in st.session_state if str(k).startswith("flowtype")]:
         del st.session_state[key]
 

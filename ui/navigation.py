@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -40,3 +41,14 @@ def pages_for(role: str) -> dict[str, list[st.Page]]:
         if role in spec.roles:
             grouped.setdefault(spec.group, []).append(st.Page(spec.path, title=spec.title, icon=spec.icon))
     return grouped
+
+
+def url_paths() -> list[str]:
+    """Every page's URL path (what Streamlit derives from its file name)."""
+    return [Path(spec.path).stem for spec in PAGES]
+
+
+def landing(role: str, url_path: str) -> str:
+    """Where a login lands: the page its URL asked for when the role may open it, else home."""
+    allowed = {Path(spec.path).stem for spec in PAGES if role in spec.roles}
+    return url_path if url_path in allowed else "./"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from flowtype_core.accounts import AccountStore
+from ui.auth import TOKEN_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse"
@@ -26,11 +28,9 @@ def app_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def logged_in(role: str, *, username: str | None = None, timeout: float = 60) -> AppTest:
-    """The app as this role sees it after logging in (the authenticator's session keys set)."""
+    """The app as this role sees it after logging in: a real server-side session whose token the
+    tab holds (AppTest has no cookies; a browser's cookie carries the same token)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
-    name = username or USERS[role]
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = name
-    at.session_state["name"] = name.title()
-    at.session_state["roles"] = [role]
+    _, token = AccountStore(Path(os.environ["FLOWTYPE_DATA_DIR"])).log_in(username or USERS[role], PASSWORD)
+    at.session_state[TOKEN_KEY] = token
     return at
