@@ -20,6 +20,7 @@ COMMANDS = [
     "flowtype_core.cli.pipeline",
     "flowtype_core.cli.ranker",
     "flowtype_core.cli.check",
+    "flowtype_core.cli.study",
 ]
 
 

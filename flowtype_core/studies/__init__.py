@@ -1,0 +1,23 @@
+"""Study protocols (versioned YAML), questionnaires, balanced conditions and seeded sentence order."""
+
+from flowtype_core.studies.assignment import Assignment, assign, assignments, overview, session_sentences
+from flowtype_core.studies.protocol import Condition, Protocol, SentenceSource, parse_protocol
+from flowtype_core.studies.questionnaire import AALTO_QUESTIONNAIRE, Question, check_answers
+from flowtype_core.studies.repository import StudyRepository, parse_yaml
+
+__all__ = [
+    "AALTO_QUESTIONNAIRE",
+    "Assignment",
+    "Condition",
+    "Protocol",
+    "Question",
+    "SentenceSource",
+    "StudyRepository",
+    "assign",
+    "assignments",
+    "check_answers",
+    "overview",
+    "parse_protocol",
+    "parse_yaml",
+    "session_sentences",
+]
