@@ -27,6 +27,7 @@ PAGES = (
     PageSpec("pages/typing_test.py", "Typing test", ":material/keyboard:", "Practice", PARTICIPANT_SIDE),
     PageSpec("pages/analytics.py", "Analytics", ":material/monitoring:", "Explore", ALL),
     PageSpec("pages/participants.py", "Participants", ":material/group:", "Manage", RESEARCHER),
+    PageSpec("pages/studies.py", "Studies", ":material/science:", "Manage", RESEARCHER),
     PageSpec("pages/data.py", "Data", ":material/database:", "Manage", RESEARCHER),
     PageSpec("pages/sync.py", "Sync", ":material/sync:", "Lakehouse", RESEARCHER),
     PageSpec("pages/pipeline.py", "Pipeline", ":material/account_tree:", "Lakehouse", RESEARCHER),

@@ -6,16 +6,15 @@ import argparse
 from pathlib import Path
 
 from flowtype_core.cli.common import add_data_dir, add_json, emit, workbench
+from flowtype_core.errors import InvalidInput
 from flowtype_core.export import FORMATS, export
-from flowtype_core.studies import StudyRepository, overview, parse_protocol, parse_yaml
+from flowtype_core.studies import StudyRepository, assign, draft_protocol, overview, parse_yaml
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     study = sub.add_parser("study", help="create, edit and inspect study protocols (versioned YAML)")
     actions = study.add_subparsers(dest="action", required=True, metavar="ACTION")
-    create = actions.add_parser(
-        "create", help="save a protocol from a YAML file (a new version if it changed)"
-    )
+    create = actions.add_parser("create", help="create a study from a protocol YAML file")
     create.add_argument("--file", required=True, help="protocol YAML (see docs/STUDIES.md)")
     new = actions.add_parser("new", help="start a study with the defaults (Aalto questionnaire, corpus)")
     new.add_argument("study_id")
@@ -23,6 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     new.add_argument("--conditions", default="default", help="comma-separated condition names")
     new.add_argument("--sentences", type=int, default=5, help="sentences per session")
     new.add_argument("--seed", type=int, default=0)
+    edit = actions.add_parser("edit", help="save an edited protocol file of STUDY as its next version")
+    edit.add_argument("study_id")
+    edit.add_argument("--file", required=True)
+    assign_cmd = actions.add_parser("assign", help="assign a participant to a condition (balanced, sticky)")
+    assign_cmd.add_argument("study_id")
+    assign_cmd.add_argument("participant_id")
     show = actions.add_parser("show", help="print a protocol (newest version unless --version)")
     show.add_argument("study_id")
     show.add_argument("--version", type=int)
@@ -46,21 +51,35 @@ def cmd_study(args: argparse.Namespace) -> int:
     repo = StudyRepository(workbench(args).data_dir)
     if args.action in ("create", "new"):
         if args.action == "create":
-            protocol = parse_yaml(Path(args.file).read_text("utf-8"))
+            saved = repo.create(parse_yaml(_read(args.file)))
         else:
             conditions = [c.strip() for c in args.conditions.split(",") if c.strip()]
-            protocol = parse_protocol(
-                {
-                    "study_id": args.study_id,
-                    "title": args.title,
-                    "conditions": conditions,
-                    "sentences_per_session": args.sentences,
-                    "seed": args.seed,
-                }
+            saved = repo.create(
+                draft_protocol(
+                    args.study_id,
+                    args.title,
+                    conditions=conditions,
+                    sentences_per_session=args.sentences,
+                    seed=args.seed,
+                )
             )
-        saved = repo.save(protocol)
         emit(
             args, {"study_id": saved.study_id, "version": saved.version}, f"{saved.study_id} v{saved.version}"
+        )
+    elif args.action == "edit":
+        saved, changed = repo.save_edit(args.study_id, _read(args.file))
+        emit(args, {"study_id": saved.study_id, "version": saved.version, "changed": changed})
+    elif args.action == "assign":
+        a = assign(repo, args.study_id, args.participant_id)
+        emit(
+            args,
+            {
+                "study_id": a.study_id,
+                "participant_id": a.participant_id,
+                "condition": a.condition,
+                "protocol_version": a.protocol_version,
+            },
+            f"{a.participant_id}: {a.condition}",
         )
     elif args.action == "show":
         protocol = repo.load(args.study_id, args.version)
@@ -74,6 +93,13 @@ def cmd_study(args: argparse.Namespace) -> int:
             or "no studies yet",
         )
     return 0
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read the protocol file {path}: {exc.__class__.__name__}") from None
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -167,3 +167,38 @@ def parse_protocol(data: Any, *, version: int = 0) -> Protocol:
         seed=_int(data, "seed", 0, 0, 2**63 - 1),
         version=version,
     )
+
+
+def draft_protocol(
+    study_id: str,
+    title: str,
+    *,
+    conditions: list[str] | tuple[str, ...] = ("default",),
+    without_feedback: list[str] | tuple[str, ...] = (),
+    sentences_per_session: int = 5,
+    seed: int = 0,
+    source: str = "corpus",
+    sentence_list: str = "",
+    consent_text: str = "",
+) -> Protocol:
+    """A new protocol from the few choices a form or `study new` offers; the rest are defaults.
+
+    `sentence_list` is the text of a `sentence_id<TAB>sentence` file (the corpus format), used
+    when `source` is `list`.
+    """
+    unknown = sorted(set(without_feedback) - set(conditions))
+    if unknown:
+        raise InvalidInput(f"conditions without feedback must be among the conditions: {', '.join(unknown)}")
+    data: dict[str, Any] = {
+        "study_id": study_id.strip() if isinstance(study_id, str) else study_id,
+        "title": title,
+        "conditions": [{"name": n, "feedback": n not in without_feedback} for n in conditions],
+        "sentences_per_session": sentences_per_session,
+        "seed": seed,
+        "source": {"kind": source},
+    }
+    if source == "list":
+        data["source"]["sentences"] = [(s.id, s.text) for s in parse_corpus(sentence_list, "sentence list")]
+    if consent_text.strip():
+        data["consent_text"] = consent_text
+    return parse_protocol(data)

@@ -52,6 +52,21 @@ class StudyRepository:
             )
         return parse_yaml(self._path(study_id, version).read_text("utf-8"), version=version)
 
+    def create(self, protocol: Protocol) -> Protocol:
+        """Save the first version of a new study; an existing id is refused, not overwritten."""
+        if self.versions(protocol.study_id):
+            raise InvalidInput(f"a study {protocol.study_id!r} exists already; edit it instead")
+        return self.save(protocol)
+
+    def save_edit(self, study_id: str, text: str) -> tuple[Protocol, bool]:
+        """Save edited YAML of `study_id` as a new version; (stored protocol, whether it changed)."""
+        edited = parse_yaml(text)
+        if edited.study_id != study_id:
+            raise InvalidInput("the study id cannot change; create a new study instead")
+        before = self.versions(study_id)
+        saved = self.save(edited)
+        return saved, saved.version not in before
+
     def save(self, protocol: Protocol) -> Protocol:
         """Store `protocol` as a new version unless it equals the newest one; returns what is stored."""
         folder = self.folder(protocol.study_id)
@@ -62,12 +77,16 @@ class StudyRepository:
                 if newest.to_dict() == protocol.to_dict():
                     return newest
             version = (versions[-1] if versions else 0) + 1
-            text = yaml.safe_dump(protocol.to_dict(), sort_keys=False, allow_unicode=True)
-            atomic_write_text(self._path(protocol.study_id, version), text, mode=0o600)
+            atomic_write_text(self._path(protocol.study_id, version), to_yaml(protocol), mode=0o600)
         return protocol.with_version(version)
 
     def _path(self, study_id: str, version: int) -> Path:
         return self.folder(study_id) / f"v{version:04d}.yaml"
+
+
+def to_yaml(protocol: Protocol) -> str:
+    """The protocol as its file holds it, fields in declaration order."""
+    return yaml.safe_dump(protocol.to_dict(), sort_keys=False, allow_unicode=True)
 
 
 def parse_yaml(text: str, *, version: int = 0) -> Protocol:
