@@ -8,8 +8,10 @@ leaves a half-written dataset where a reader would take it for a whole one.
 from __future__ import annotations
 
 import contextlib
+import io
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,4 +60,20 @@ def export(
     return {"format": fmt, "out": str(target), "study": study, "valid_only": valid_only, **report}
 
 
-__all__ = ["FORMATS", "export"]
+def export_archive(
+    lakehouse: Lakehouse, fmt: str, *, study: str | None = None, valid_only: bool = False
+) -> tuple[bytes, dict[str, Any]]:
+    """The same export as a zip archive in memory, for a download button; and its report."""
+    with tempfile.TemporaryDirectory(prefix="flowtype-export-") as scratch:
+        folder = Path(scratch) / f"flowtype-{fmt}"
+        report = export(lakehouse, fmt, folder, study=study, valid_only=valid_only)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(folder.parent).as_posix())
+    report["out"] = f"flowtype-{fmt}.zip"
+    return buffer.getvalue(), report
+
+
+__all__ = ["FORMATS", "export", "export_archive"]

@@ -16,7 +16,7 @@ from flowtype_core import Workbench, open_workbench
 from flowtype_core.cli import main as cli
 from flowtype_core.corpus import Sentence
 from flowtype_core.errors import InvalidInput
-from flowtype_core.export import export
+from flowtype_core.export import export, export_archive
 from tests.conftest import AALTO_DIR, make_batch
 
 LABEL = re.compile(r"[A-Za-z0-9]+")
@@ -179,3 +179,13 @@ def test_a_tab_in_typed_text_is_left_out_and_counted_never_altered(wb: Workbench
     assert report["skipped_sections"] == 1
     text = next((tmp_path / "out").iterdir()).read_text()
     assert "a\tb" not in text and "the cat sat" in text
+
+
+def test_the_download_archive_holds_the_same_files(imported: Workbench, tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    payload, report = export_archive(imported.lakehouse, "kvc")
+    names = zipfile.ZipFile(io.BytesIO(payload)).namelist()
+    assert len(names) == report["files"] == 156
+    assert "flowtype-kvc/109.json" in names
