@@ -13,6 +13,11 @@ def _open():
     return at
 
 
+def _errors(at) -> list[str]:
+    """Error texts as the reader sees them (the page escapes Markdown so messages stay plain text)."""
+    return [e.value.replace("\\", "") for e in at.error]
+
+
 def _field(at, label_start: str):
     return next(w for w in at.text_input if w.label.startswith(label_start))
 
@@ -53,11 +58,11 @@ def test_a_duplicate_id_and_a_bad_field_are_refused_with_a_message(app_data) -> 
     _field(at, "Study id").input("pilot")
     _field(at, "Title").input("Second")
     at.button[0].click().run()
-    assert [e.value for e in at.error] == ["a study 'pilot' exists already; edit it instead"]
+    assert _errors(at) == ["a study 'pilot' exists already; edit it instead"]
     _field(at, "Study id").input("other")
     _field(at, "Conditions without").input("nobody")
     at.button[0].click().run()
-    assert [e.value for e in at.error] == ["conditions without feedback must be among the conditions: nobody"]
+    assert _errors(at) == ["conditions without feedback must be among the conditions: nobody"]
     assert StudyRepository(app_data).study_ids() == ["pilot"]
 
 
@@ -78,5 +83,5 @@ def test_editing_the_yaml_saves_a_new_version_and_shows_the_link(app_data) -> No
     editor = at.text_area[-1]
     editor.input("study_id: pilot\ntitle: [broken\n").run()
     next(b for b in at.button if b.label == "Save as a new version").click().run()
-    assert at.error and at.error[0].value.startswith("the protocol is not valid YAML")
+    assert _errors(at) and _errors(at)[0].startswith("the protocol is not valid YAML")
     assert repo.versions("pilot") == [1, 2]
