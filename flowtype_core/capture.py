@@ -75,6 +75,10 @@ class CapturedSection:
     user_input: str
     started_at: datetime
     completed_at: datetime
+    # The capture's provenance for this sentence, when the batch reports it (validity rules
+    # tab_hidden / focus_lost in flowtype_core.quality); None when it does not.
+    hidden_ms: int | None = None
+    blur_count: int | None = None
 
 
 # Code points that extend the character before them rather than adding one.

@@ -20,6 +20,7 @@ from flowtype_core.errors import InvalidInput
 from flowtype_core.fingerprint import section_fingerprints
 from flowtype_core.ids import check_id, new_session_id, section_id
 from flowtype_core.metrics import section_metrics
+from flowtype_core.quality import flag_sections
 from flowtype_core.schema import SECTIONS, SESSIONS
 from flowtype_core.store.atomic import atomic_write_text
 from flowtype_core.store.csv_store import SessionStore
@@ -48,6 +49,8 @@ class SectionResult:
     kspc: float | None
     mean_iki_ms: float | None
     user_input: str
+    quality_flags: str = ""  # the validity rules it tripped (flowtype_core.quality), "" when clean
+    valid: bool = True
 
 
 def _now() -> datetime:
@@ -59,10 +62,21 @@ def _ms_to_datetime(column: str) -> pl.Expr:
 
 
 def sections_from_keystrokes(
-    keystrokes: pl.DataFrame, sentence_ids: dict[str, str] | None = None
+    keystrokes: pl.DataFrame,
+    sentence_ids: dict[str, str] | None = None,
+    provenance: dict[str, int | None] | None = None,
 ) -> pl.DataFrame:
-    """Section rows (SPEC §2) computed from their keystrokes with the shared metric definitions."""
-    metrics = section_metrics(keystrokes)
+    """Section rows (SPEC §2) computed from their keystrokes with the shared metric definitions,
+    flagged by the shared validity rules (`flowtype_core.quality`).
+
+    `provenance` (`hidden_ms`, `blur_count`: what the capture reported for the sentence) applies
+    to every section of `keystrokes`; a value that is None or absent trips no rule.
+    """
+    reported = {k: v for k, v in (provenance or {}).items() if v is not None}
+    metrics = flag_sections(
+        section_metrics(keystrokes).with_columns(pl.lit(v, pl.Int64).alias(k) for k, v in reported.items()),
+        keystrokes,
+    )
     ids = pl.DataFrame(
         {
             "test_section_id": list((sentence_ids or {}).keys()),
@@ -237,7 +251,11 @@ class Recorder:
             token=handle.token,
             session_started_ms=None if session is None else session["created_at"].timestamp() * 1000,
         )
-        section = sections_from_keystrokes(captured.keystrokes, {test_section_id: sentence.id}).with_columns(
+        section = sections_from_keystrokes(
+            captured.keystrokes,
+            {test_section_id: sentence.id},
+            {"hidden_ms": captured.hidden_ms, "blur_count": captured.blur_count},
+        ).with_columns(
             pl.lit(captured.started_at).alias("started_at"),
             pl.lit(captured.completed_at).alias("completed_at"),
         )
@@ -252,6 +270,8 @@ class Recorder:
             row["kspc"],
             row["mean_iki_ms"],
             captured.user_input,
+            row["quality_flags"],
+            row["valid"],
         )
 
     def end_session(
