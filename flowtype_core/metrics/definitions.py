@@ -9,6 +9,7 @@ are ordered by press time (ties by keystroke id), never by keystroke id alone.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -52,15 +53,25 @@ def _with_timing(ks: nw.LazyFrame[Any], *previous: str) -> PressOrdered:
     return replace(ordered, frame=timed)
 
 
+def section_inputs(columns: Sequence[str]) -> tuple[str, ...]:
+    """The columns `section_metrics` reads from a frame with `columns`: its timing features when
+    it carries them (silver rows), the release time otherwise. Lets a caller that reads in
+    batches read no more than that."""
+    if set(TIMING_FEATURES) <= set(columns):
+        return (*SECTION_COLUMNS, *TIMING_FEATURES)
+    return (*SECTION_COLUMNS, "release_time")
+
+
 def _timing_of(ks: nw.LazyFrame[Any]) -> PressOrdered:
     """Per-press timing features: reused when the frame has them, computed otherwise.
 
     Silver keystrokes carry them (SPEC §3.7, from `keystroke_features`); ordering presses is most
     of the cost, so gold over silver rows does not pay for it twice.
     """
-    if set(TIMING_FEATURES) <= set(ks.collect_schema().names()):
-        return in_press_order(ks.select(*SECTION_COLUMNS, *TIMING_FEATURES))
-    return _with_timing(ks.select(*SECTION_COLUMNS, "release_time"))
+    columns = section_inputs(ks.collect_schema().names())
+    if TIMING_FEATURES[0] in columns:
+        return in_press_order(ks.select(*columns))
+    return _with_timing(ks.select(*columns))
 
 
 def _with_features(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
