@@ -21,12 +21,15 @@ from flowtype_core.fingerprint import section_fingerprints
 from flowtype_core.ids import check_id, new_session_id, section_id
 from flowtype_core.metrics import section_metrics
 from flowtype_core.quality import flag_sections
-from flowtype_core.schema import SECTIONS, SESSIONS
+from flowtype_core.schema import PARTICIPANTS, PROVENANCE_COLUMNS, SECTIONS, SESSIONS, STUDY_COLUMNS
 from flowtype_core.store.atomic import atomic_write_text
 from flowtype_core.store.csv_store import SessionStore
+from flowtype_core.studies.assignment import Assignment
 from flowtype_core.sync.publisher import Publisher
 
 CONSENT_VERSION = "2026-11-v1"
+# Columns set once per session and kept by every rewrite of its row.
+SESSION_CONTEXT = (*STUDY_COLUMNS, *PROVENANCE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -104,11 +107,18 @@ def session_row(
     created_at: datetime,
     status: str,
     ended_at: datetime | None,
+    context: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
-    """The sessions-table row summarising a session's sections."""
+    """The sessions-table row summarising a session's sections.
+
+    `context` holds the columns fixed for the whole session (its study, protocol version and
+    condition; timing provenance), which every rewrite of the row carries over unchanged.
+    """
+    fixed = {c: [v] for c, v in (context or {}).items() if c in SESSION_CONTEXT}
     return SESSIONS.conform(
         pl.DataFrame(
             {
+                **fixed,
                 "participant_id": [participant_id],
                 "session_id": [session_id],
                 "created_at": [created_at],
@@ -124,9 +134,18 @@ def session_row(
                 "created_at": pl.Datetime("us", "UTC"),
                 "average_wpm": pl.Float64,
                 "average_error_rate": pl.Float64,
+                **{c: SESSIONS.columns[c] for c in fixed},
             },
         )
     )
+
+
+def session_context(current: pl.DataFrame) -> dict[str, Any]:
+    """The session-fixed columns of a stored session row (empty for a session not written yet)."""
+    if not current.height:
+        return {}
+    row = current.row(0, named=True)
+    return {c: row.get(c) for c in SESSION_CONTEXT}
 
 
 def _open_session(current: pl.DataFrame) -> dict[str, Any] | None:
@@ -155,6 +174,7 @@ def _keep_status_summary(
             created_at=row["created_at"],
             status=row["status"],
             ended_at=row["ended_at"],
+            context=session_context(current),
         )
     return session_row(
         participant_id, session_id, sections, created_at=_now(), status="in_progress", ended_at=None
@@ -195,11 +215,17 @@ class Recorder:
 
     # live sessions ----------------------------------------------------------------------------
     def start_session(
-        self, participant_id: str, *, consented_at: datetime | None, started_at: datetime | None = None
+        self,
+        participant_id: str,
+        *,
+        consented_at: datetime | None,
+        started_at: datetime | None = None,
+        study: Assignment | None = None,
     ) -> SessionHandle:
         """Open a session; refuses without recorded consent. Earlier unfinished ones become abandoned.
 
-        `started_at` back-dates a session (demo data); live sessions start now.
+        `started_at` back-dates a session (demo data); live sessions start now. `study` names the
+        protocol version and condition every row of the session is recorded under.
         """
         check_id(participant_id, "participant_id")
         if consented_at is None:
@@ -221,9 +247,19 @@ class Recorder:
             "version": CONSENT_VERSION,
             "consented_at": consented_at.astimezone(UTC).isoformat(),
         }
+        context: dict[str, Any] = {}
+        if study is not None:
+            context = {"study_id": study.study_id, "protocol_version": study.protocol_version}
+            context["condition"] = study.condition
+            consent["version"] = f"{study.study_id}/v{study.protocol_version}"
         atomic_write_text(folder / "consent.json", json.dumps(consent))
         self._write_session(
-            participant_id, session_id, status="in_progress", ended_at=None, created_at=started_at
+            participant_id,
+            session_id,
+            status="in_progress",
+            ended_at=None,
+            created_at=started_at,
+            context=context,
         )
         return SessionHandle(participant_id, session_id, secrets.token_urlsafe(16))
 
@@ -258,6 +294,10 @@ class Recorder:
         ).with_columns(
             pl.lit(captured.started_at).alias("started_at"),
             pl.lit(captured.completed_at).alias("completed_at"),
+            *(
+                pl.lit(session.get(c) if session else None, dtype=t).alias(c)
+                for c, t in STUDY_COLUMNS.items()
+            ),
         )
         self.store.replace_sections(section, captured.keystrokes, summarize=_keep_status_summary)
         self.publisher.enqueue(handle.participant_id, handle.session_id, [test_section_id], session_row=False)
@@ -273,6 +313,28 @@ class Recorder:
             row["quality_flags"],
             row["valid"],
         )
+
+    def record_participant(
+        self, study: Assignment, *, answers: dict[str, Any], recruitment: dict[str, str] | None = None
+    ) -> None:
+        """Store one participant's questionnaire answers and recruitment ids for a study (durable
+        in the CSV store first, then queued for every lakehouse like the other tables)."""
+        now = _now()
+        current = self.store.read_participants([study.participant_id])
+        mine = current.filter(pl.col("study_id") == study.study_id)
+        created = mine.get_column("created_at")[0] if mine.height else now
+        row = {
+            "participant_id": study.participant_id,
+            "study_id": study.study_id,
+            "protocol_version": study.protocol_version,
+            "condition": study.condition,
+            "answers": json.dumps(answers, sort_keys=True, ensure_ascii=False),
+            "recruitment": json.dumps(recruitment or {}, sort_keys=True),
+            "created_at": created,
+            "updated_at": now,
+        }
+        self.store.upsert_participants(PARTICIPANTS.conform(pl.DataFrame([row], schema=PARTICIPANTS.schema)))
+        self.publisher.enqueue_participants([study.participant_id])
 
     def end_session(
         self, handle: SessionHandle, *, status: str = "completed", ended_at: datetime | None = None
@@ -292,12 +354,19 @@ class Recorder:
         status: str,
         ended_at: datetime | None,
         created_at: datetime | None = None,
+        context: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         existing = self.store.read("session.csv", participant_id, session_id)
         created = existing.get_column("created_at")[0] if existing.height else (created_at or _now())
         sections = self.store.read("sections.csv", participant_id, session_id)
         row = session_row(
-            participant_id, session_id, sections, created_at=created, status=status, ended_at=ended_at
+            participant_id,
+            session_id,
+            sections,
+            created_at=created,
+            status=status,
+            ended_at=ended_at,
+            context=session_context(existing) | (context or {}),
         )
         self.store.upsert_sessions(row)
         self.publisher.enqueue(participant_id, session_id, [], session_row=True)
