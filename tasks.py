@@ -3,6 +3,7 @@
 
     python3 tasks.py run     # create .venv, install, start the app on http://localhost:8501
     python3 tasks.py test    # create .venv, install test tools (+ Debian chromium, the Spark env), run all tests
+                             # (and the core-only check: scripts/core_only.py)
     python3 tasks.py lint    # ruff + the import contracts
 
 Installs are skipped when the requirement files have not changed since the last one.
@@ -84,6 +85,8 @@ def test(extra: list[str]) -> None:
     ensure_venv("requirements-dev.txt")
     ensure_chromium()
     lint()
+    # The extras stay optional: the core in a venv of only its own dependencies (linked, seconds).
+    sh(PY, ROOT / "scripts" / "core_only.py")
     sh(PY, "-m", "pytest", "-m", "not spark", *extra)
     # PySpark lives in its own environment (never beside databricks-connect); the script builds it once.
     sh(

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
+
 from flowtype_core.cli.common import Progress, add_data_dir, add_json, emit, workbench
+from flowtype_core.pipeline import local_context
+from flowtype_core.pipeline.catalog import Catalog
+from flowtype_core.pipeline.ranker_task import load_training_data, train_ranker
+from flowtype_core.ranker import load_model, models_dir_of, score_sections
 from flowtype_core.store.atomic import atomic_write
 
 
@@ -32,12 +39,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     score.set_defaults(func=cmd_score)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from flowtype_core.ranker import train_ranker  # LightGBM loads only for ranker commands
+def _gold_source(args: argparse.Namespace) -> tuple[Catalog, Path, Callable[[], pl.DataFrame]]:
+    """The catalog holding the gold tables, the models directory and the keystrokes fallback."""
+    wb = workbench(args)
+    return (
+        local_context(wb.data_dir).catalog,
+        models_dir_of(wb),
+        lambda: wb.lakehouse.read_table("keystrokes"),
+    )
 
+
+def cmd_train(args: argparse.Namespace) -> int:
     bar = Progress("ranker")
+    catalog, models_dir, read_keystrokes = _gold_source(args)
     record = train_ranker(
-        workbench(args), progress=lambda fraction, _message: bar(round(fraction * 100), 100)
+        catalog,
+        models_dir,
+        read_keystrokes,
+        progress=lambda fraction, _message: bar(round(fraction * 100), 100),
     )
     held_out = record.metrics["held_out"]
     result = {
@@ -55,10 +74,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from flowtype_core.ranker import load_model, load_training_data, score_sections
-
     model = load_model(args.model)
-    scores = score_sections(model, load_training_data(workbench(args)))
+    catalog, _, read_keystrokes = _gold_source(args)
+    scores = score_sections(model, load_training_data(catalog, read_keystrokes))
     out = Path(args.out)
     atomic_write(out, scores.write_csv)
     emit(args, {"out": str(out), "sections": scores.height}, f"wrote {scores.height} section scores to {out}")

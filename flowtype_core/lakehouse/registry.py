@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from flowtype_core.config import Settings
+from flowtype_core.extras import require
 from flowtype_core.lakehouse.base import Lakehouse
 
 BACKENDS: dict[str, str] = {
@@ -18,7 +17,7 @@ def open_lakehouse(name: str, settings: Settings) -> Lakehouse:
     if name not in BACKENDS:
         raise ValueError(f"unknown lakehouse {name!r}; choose one of {sorted(BACKENDS)}")
     module, _, cls = BACKENDS[name].partition(":")
-    return getattr(import_module(module), cls)(settings)
+    return getattr(require(module, f"the {name!r} lakehouse"), cls)(settings)
 
 
 def open_lakehouses(settings: Settings) -> dict[str, Lakehouse]:

@@ -25,11 +25,11 @@ from flowtype_core.errors import FlowTypeError
 from flowtype_core.pipeline import transforms
 from flowtype_core.pipeline.catalog import Catalog, TableWrite
 from flowtype_core.pipeline.expectations import has_valid_section_key
+from flowtype_core.pipeline.ranker_task import read_gold
 from flowtype_core.pipeline.tables import (
     BRONZE_KEYSTROKES,
     BRONZE_SECTIONS,
     BRONZE_SOURCES,
-    GOLD_RANKER_EXAMPLES,
     GOLD_RANKER_UNITS,
     GOLD_SECTIONS,
     INGESTED_AT,
@@ -41,6 +41,9 @@ from flowtype_core.pipeline.tables import (
     SOURCE_HASH,
     SOURCES,
 )
+from flowtype_core.ranker.features import FEATURES_VERSION
+from flowtype_core.ranker.model import ModelRegistry
+from flowtype_core.ranker.train import train_from_frames
 
 SILVER_APP = "flowtype.silver"
 GOLD_MARKER_TABLE = GOLD_RANKER_UNITS  # the last table gold writes
@@ -329,19 +332,15 @@ def run_train_ranker(ctx: PipelineContext) -> LayerResult:
     """Train and register the ranker from the gold ranker tables, unless the current model already
     learnt from exactly this data (same fingerprint) with the same feature code: then nothing is
     trained or written."""
-    from flowtype_core.ranker.features import FEATURES_VERSION
-    from flowtype_core.ranker.model import ModelRegistry
-    from flowtype_core.ranker.train import TrainingData, train_from_frames
 
     def work(result: LayerResult) -> None:
-        catalog = ctx.catalog
-        scans = [catalog.scan(GOLD_RANKER_EXAMPLES), catalog.scan(GOLD_RANKER_UNITS)]
-        if any(scan is None for scan in scans):
+        gold = read_gold(ctx.catalog)
+        if gold is None:
             raise FlowTypeError("the gold ranker tables do not exist yet: run gold first")
-        examples, units = (catalog.to_polars(scan) for scan in scans)
+        examples, units = gold.examples, gold.units
         result.rows_in = examples.height
         current = ModelRegistry(ctx.models_dir).current()
-        fingerprint = TrainingData.of(examples, units, "gold").fingerprint()
+        fingerprint = gold.fingerprint()
         up_to_date = (
             current is not None
             and current.training_data.get("fingerprint") == fingerprint

@@ -1,13 +1,16 @@
 """The practice ranker (SPEC §3.6): which sentences will be hardest for a typist, learnt with LightGBM.
 
-    from flowtype_core.ranker import train_ranker, recommend_sentences
-    record = train_ranker("data")                      # evaluate, fit, register under data/models
-    picks = recommend_sentences(wb, "p01", 5)          # for the typing test
+A library over frames: it is handed the gold tables and never reads a catalog itself.
 
+    from flowtype_core.ranker import train_from_frames, recommend_sentences
+    record = train_from_frames(examples, units, models_dir="data/models")  # evaluate, fit, register
+    picks = recommend_sentences(wb, "p01", 5)                              # for the typing test
+
+(`pipeline.ranker_task.train_ranker` reads a catalog's gold tables and trains from them.)
 `examples` builds the gold tables (narwhals: polars and Spark), `features` the leave-one-out
-features, `train` the grouped evaluation and fitting, `model` the versioned registry,
-`recommend` adaptive practice. Names load on first use, so the gold layer on a Spark cluster
-imports `examples` without LightGBM installed.
+features, `peers` the keybr and Monkeytype baselines, `train` the grouped evaluation and fitting,
+`model` the versioned registry, `recommend` adaptive practice. Names load on first use and
+LightGBM only when a booster is fit or loaded, so everything imports without the `ranker` extra.
 """
 
 from __future__ import annotations
@@ -30,11 +33,9 @@ _EXPORTS = {
     "TrainConfig": "train",
     "TrainingCancelled": "train",
     "TrainingData": "train",
-    "load_training_data": "train",
-    "models_dir_of": "train",
+    "models_dir_of": "model",
     "score_sections": "train",
     "train_from_frames": "train",
-    "train_ranker": "train",
 }
 __all__ = sorted(_EXPORTS)
 

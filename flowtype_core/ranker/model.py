@@ -18,15 +18,18 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import lightgbm as lgb
 import numpy as np
 import polars as pl
 
 from flowtype_core.errors import FlowTypeError
+from flowtype_core.extras import require
 from flowtype_core.ranker.features import FEATURES, History, Population, section_features
 from flowtype_core.store.atomic import atomic_write_text
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 MODEL_FILE = "model.txt"
 UNITS_FILE = "population_units.parquet"
@@ -39,6 +42,18 @@ _FILES = {
     "feature_importance": "feature_importance.json",
     "training_data": "training_data.json",
 }
+
+
+class HasDataDir(Protocol):
+    """Anything that names a data directory (a `Workbench` does)."""
+
+    @property
+    def data_dir(self) -> Path: ...
+
+
+def models_dir_of(source: HasDataDir | str | Path) -> Path:
+    """Where a data directory keeps its model versions: `<data-dir>/models`."""
+    return (Path(source) if isinstance(source, str | Path) else source.data_dir) / "models"
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,7 @@ def load_model(path: str | Path) -> RankerModel:
 @functools.lru_cache(maxsize=8)
 def _load_cached(folder: str, _mtime: int) -> RankerModel:
     root = Path(folder)
+    lgb = require("lightgbm", "loading a ranker model")
     booster = lgb.Booster(model_str=(root / MODEL_FILE).read_text(encoding="utf-8"))
     population = Population(
         pl.read_parquet(root / UNITS_FILE),

@@ -14,6 +14,8 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 import polars as pl
 
@@ -23,17 +25,26 @@ from flowtype_core.ids import check_id
 from flowtype_core.ranker.evaluation import HEURISTICS
 from flowtype_core.ranker.examples import examples_from_keystrokes, sentence_features
 from flowtype_core.ranker.features import CORRECTION_COST, PRIOR_TYPIST, FeatureBuilder, History
-from flowtype_core.ranker.model import ModelRecord, ModelRegistry
+from flowtype_core.ranker.model import ModelRecord, ModelRegistry, models_dir_of
 from flowtype_core.ranker.peers import PEERS, peer_scores
-from flowtype_core.ranker.train import models_dir_of
 from flowtype_core.schema import KEYSTROKES
-from flowtype_core.workbench import Workbench
+from flowtype_core.store.csv_store import SessionStore
 
 MODEL, POPULATION, BASELINE, DEFAULT = "model", "population", "baseline", "default"
 TARGETS_SHOWN = 3
 # A target is at least this much slower (in the typist's own mean IKIs) than most typists.
 MIN_EXCESS = 0.1
 CANDIDATE_PREFIX = "candidate:"
+
+
+class PracticeSource(Protocol):
+    """Where a typist's history and the models are: a `Workbench` is one."""
+
+    @property
+    def store(self) -> SessionStore: ...
+
+    @property
+    def data_dir(self) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -149,7 +160,7 @@ def _stronger_baseline(record: ModelRecord) -> str | None:
 
 
 def recommend_sentences(
-    workbench: Workbench, participant_id: str, n: int, *, exclude: Iterable[str] = ()
+    workbench: PracticeSource, participant_id: str, n: int, *, exclude: Iterable[str] = ()
 ) -> list[Recommendation]:
     """The `n` corpus sentences (not in `exclude`, ids) to practise next, hardest expected first.
 

@@ -6,10 +6,13 @@ are learnt from the other typists only, and that group's sections are ranked. Wi
 typists every one is held out once; with thousands, only as many folds run as it takes to hold out
 `TrainConfig.eval_participants` of them. NDCG@5/@10 is averaged over the held-out typists, for the
 model and for each baseline (random order, capitals + punctuation, global sentence difficulty, the
-population's expected keystroke cost, keybr's per-key confidence, Monkeytype's weakspot). The registered model is then fit on every typist.
+population's expected keystroke cost, keybr's per-key confidence, Monkeytype's weakspot), with 95 %
+bootstrap intervals over typists. The registered model is then fit on every typist.
 
+A library over frames: reading the gold tables is the pipeline's (`pipeline.ranker_task`).
 Everything is seeded and single-sourced, so the same data gives the same metrics: the pipeline's
-`train_ranker` task and `python -m flowtype_core ranker train` agree.
+`train_ranker` task and `python -m flowtype_core ranker train` agree. LightGBM is imported when a
+booster is fit, so this module imports without the `ranker` extra.
 """
 
 from __future__ import annotations
@@ -19,21 +22,15 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import polars as pl
 
 from flowtype_core.errors import FlowTypeError
+from flowtype_core.extras import require
 from flowtype_core.metrics.definitions import SECTION_KEY
 from flowtype_core.ranker.evaluation import best_heuristic, bootstrap_intervals, evaluate
-from flowtype_core.ranker.examples import (
-    EXAMPLE_SCHEMA,
-    EXAMPLES_TABLE,
-    UNIT_SCHEMA,
-    UNITS_TABLE,
-    examples_from_keystrokes,
-)
+from flowtype_core.ranker.examples import EXAMPLE_SCHEMA, UNIT_SCHEMA
 from flowtype_core.ranker.features import (
     FEATURES,
     FEATURES_VERSION,
@@ -44,7 +41,9 @@ from flowtype_core.ranker.features import (
 )
 from flowtype_core.ranker.model import ModelRecord, ModelRegistry, RankerModel
 from flowtype_core.ranker.peers import PEERS, peer_scores
-from flowtype_core.workbench import Workbench, open_workbench
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 Progress = Callable[[float, str], None]
 ShouldCancel = Callable[[], bool]
@@ -125,29 +124,6 @@ class TrainingData:
         return digest.hexdigest()
 
 
-def data_dir_of(source: Workbench | str | Path) -> Path:
-    return source.data_dir if isinstance(source, Workbench) else Path(source)
-
-
-def load_training_data(source: Workbench | str | Path) -> TrainingData:
-    """The pipeline's gold ranker tables when they exist, else the same frames from keystrokes."""
-    from flowtype_core.pipeline import local_context
-
-    catalog = local_context(data_dir_of(source)).catalog
-    scans = [catalog.scan(EXAMPLES_TABLE), catalog.scan(UNITS_TABLE)]
-    if all(scan is not None for scan in scans):
-        examples, units = (catalog.to_polars(scan) for scan in scans)
-        return TrainingData.of(examples, units, "gold")
-    wb = source if isinstance(source, Workbench) else open_workbench(data_dir=source)
-    try:
-        keystrokes = wb.lakehouse.read_table("keystrokes")
-    finally:
-        if wb is not source:
-            wb.close()
-    examples, units = examples_from_keystrokes(keystrokes)
-    return TrainingData.of(examples, units, "keystrokes")
-
-
 def fold_of(participants: list[str], folds: int, seed: int) -> dict[str, int]:
     """Deal participants into folds by a seeded hash: stable whatever order they arrive in."""
     ordered = sorted(participants, key=lambda p: hashlib.sha256(f"{seed}:{p}".encode()).hexdigest())
@@ -191,6 +167,7 @@ def fit_booster(
     featured: pl.DataFrame, config: TrainConfig, callbacks: list[Callable[[Any], None]] | None = None
 ) -> lgb.Booster:
     """A lambdarank booster on rows grouped by participant (rows must be sorted by participant)."""
+    lgb = require("lightgbm", "training the ranker")
     groups = featured.group_by("participant_id", maintain_order=True).len().get_column("len").to_numpy()
     dataset = lgb.Dataset(
         featured.select(FEATURES).to_numpy(),
@@ -341,35 +318,4 @@ def score_sections(model: RankerModel, data: TrainingData) -> pl.DataFrame:
     scored = model.score(targets_for(data.examples), History.from_gold(data.examples, data.units))
     return scored.select("participant_id", "test_section_id", "score").sort(
         "participant_id", "test_section_id"
-    )
-
-
-def models_dir_of(source: Workbench | str | Path) -> Path:
-    """Where a data directory keeps its model versions."""
-    return data_dir_of(source) / "models"
-
-
-def train_ranker(
-    workbench_or_data_dir: Workbench | str | Path,
-    *,
-    progress: Progress | None = None,
-    should_cancel: ShouldCancel | None = None,
-    config: TrainConfig | None = None,
-) -> ModelRecord:
-    """Train on a data directory's gold tables (or keystrokes) and register under `<data-dir>/models`.
-
-    `progress(fraction, message)` is called as work advances; `should_cancel()` is polled between
-    steps and boosting rounds, and a True answer raises `TrainingCancelled`.
-    """
-    report = _Reporter(progress, should_cancel)
-    report(0.0, "reading the training data")
-    data = load_training_data(workbench_or_data_dir)
-    return train_from_frames(
-        data.examples,
-        data.units,
-        models_dir=models_dir_of(workbench_or_data_dir),
-        config=config,
-        progress=progress,
-        should_cancel=should_cancel,
-        source=data.source,
     )

@@ -33,8 +33,7 @@ from flowtype_core.pipeline.runners.base import (
     new_run_id,
 )
 from flowtype_core.pipeline.runners.volume_files import Volume, download_model, upload_sessions
-from flowtype_core.ranker.model import ModelRegistry
-from flowtype_core.ranker.train import models_dir_of
+from flowtype_core.ranker.model import ModelRegistry, models_dir_of
 from flowtype_core.redaction import redact, register_secret
 
 _WAITING = {"PENDING", "QUEUED", "BLOCKED", "WAITING_FOR_RETRY"}

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from flowtype_core.config import Settings
+from flowtype_core.extras import require
 from flowtype_core.pipeline.runners.base import Runner
 
 RUNNERS: dict[str, str] = {
@@ -19,4 +18,4 @@ def open_runner(settings: Settings, name: str | None = None) -> Runner:
     if name not in RUNNERS:
         raise ValueError(f"unknown pipeline runner {name!r}; choose one of {', '.join(RUNNERS)}")
     module, _, cls = RUNNERS[name].partition(":")
-    return getattr(import_module(module), cls)(settings)
+    return getattr(require(module, f"the {name!r} pipeline runner"), cls)(settings)
