@@ -7,23 +7,47 @@ metric definitions, so a notebook, the CLI and the Analytics page show the same 
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 import polars as pl
 
 from flowtype_core import metrics
+from flowtype_core.keyboard import BACKSPACE, key_of
 from flowtype_core.lakehouse.base import Lakehouse
+from flowtype_core.metrics import SECTION_KEY
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What the analyst narrowed the data to; `participants` is forced for participant users."""
+    """What the analyst narrowed the data to; `participants` is forced for participant users.
+
+    `sessions` are (participant_id, session_id) pairs: imported typists share session names
+    (every Aalto typist has the session "aalto"), so a name alone would select them all.
+    """
 
     participants: tuple[str, ...] = ()
-    sessions: tuple[str, ...] = ()
+    sessions: tuple[tuple[str, str], ...] = ()
     start: date | None = None
     end: date | None = None
+
+    def describe(self) -> str:
+        """The narrowing in words, for an empty state that names its cause."""
+        parts = []
+        if self.participants:
+            parts.append(
+                f"{_plural(len(self.participants), 'participant')} ({', '.join(self.participants[:3])}…)"
+            )
+        if self.sessions:
+            parts.append(_plural(len(self.sessions), "session"))
+        if self.start is not None or self.end is not None:
+            parts.append(f"dates {self.start or '…'} to {self.end or '…'}")
+        return ", ".join(parts) or "no filter"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def load_keystrokes(lakehouse: Lakehouse, filters: Filters = Filters()) -> pl.DataFrame:
@@ -35,12 +59,21 @@ def load_keystrokes(lakehouse: Lakehouse, filters: Filters = Filters()) -> pl.Da
         if filters.participants:
             frame = frame.filter(pl.col("participant_id").is_in(list(filters.participants)))
     if filters.sessions:
-        frame = frame.filter(pl.col("session_id").is_in(list(filters.sessions)))
+        chosen = pl.DataFrame(list(filters.sessions), schema=["participant_id", "session_id"], orient="row")
+        frame = frame.join(chosen, on=["participant_id", "session_id"], how="semi", maintain_order="left")
     if filters.start is not None:
         frame = frame.filter(pl.col("press_time") >= _ms(datetime.combine(filters.start, time.min)))
     if filters.end is not None:
         frame = frame.filter(pl.col("press_time") <= _ms(datetime.combine(filters.end, time.max)))
     return frame
+
+
+def session_choices(lakehouse: Lakehouse, participants: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(participant, session) pairs in the lakehouse (what the dashboards read), for filter widgets."""
+    sessions = lakehouse.read_table("sessions").select("participant_id", "session_id").unique()
+    if participants:
+        sessions = sessions.filter(pl.col("participant_id").is_in(list(participants)))
+    return sessions.sort("participant_id", "session_id").rows()
 
 
 def _ms(moment: datetime) -> int:
@@ -76,40 +109,200 @@ def parquet_bytes(frame: pl.DataFrame) -> bytes:
 
 @dataclass(frozen=True)
 class Dashboard:
-    """Everything the Analytics page draws, computed once per filter change."""
+    """Everything the Analytics page draws, computed once per filter and data version.
 
-    keystrokes: pl.DataFrame
-    features: pl.DataFrame
+    Only aggregates: no frame here is keystroke-sized, so caching it and sending its figures is
+    cheap; the filtered keystrokes themselves are re-read only when an export is asked for.
+    """
+
+    keystrokes: int
     sections: pl.DataFrame
-    sessions: pl.DataFrame
     participants: pl.DataFrame
-    digraphs: pl.DataFrame
-    keys: pl.DataFrame
+    digraphs: pl.DataFrame  # first, second (keys), latency_ms, count
+    keys: pl.DataFrame  # key, presses, iki_mean_ms, hold_mean_ms, error_rate (null for backspace)
+    confusion: pl.DataFrame  # intended, pressed, count
+    iki_bins: pl.DataFrame  # bin_start, bin_end, count
+    hold_bins: pl.DataFrame
     summary: dict[str, float | int | None]
 
 
 def build_dashboard(keystrokes: pl.DataFrame) -> Dashboard:
-    """Section, session and participant metrics, digraphs and keys for the filtered keystrokes."""
-    sections = metrics.section_metrics(keystrokes)
+    """Section and participant metrics, per-key, digraph and confusion tables, timing histograms."""
+    features = metrics.keystroke_features(keystrokes)
+    sections = metrics.section_metrics(features)
     participants = metrics.participant_metrics(sections)
-    digraphs = (
-        metrics.digraph_latencies(keystrokes)
-        .group_by("digraph", "first", "second")
-        .agg(
-            ((pl.col("latency_mean_ms") * pl.col("count")).sum() / pl.col("count").sum()).alias("latency_ms"),
-            pl.col("count").sum(),
-        )
-    )
+    presses = _with_next_letter(features)
     return Dashboard(
-        keystrokes=keystrokes,
-        features=metrics.keystroke_features(keystrokes),
+        keystrokes=keystrokes.height,
         sections=sections,
-        sessions=metrics.session_metrics(sections).sort("participant_id", "started_at"),
         participants=participants,
-        digraphs=digraphs,
-        keys=metrics.key_stats(keystrokes),
+        digraphs=digraph_table(presses),
+        keys=key_table(presses),
+        confusion=confusions(presses),
+        iki_bins=histogram(features.get_column("iki_ms"), start=0, stop=1500, width=25),
+        hold_bins=histogram(features.get_column("hold_ms"), start=0, stop=600, width=10),
         summary=metrics.population_summary(participants) if participants.height else {},
     )
+
+
+def _with_next_letter(features: pl.DataFrame) -> pl.DataFrame:
+    """Per-press features plus `next_letter`, the next press of the same section.
+
+    `features` is in press order, section by section (as `keystroke_features` returns it on
+    polars), so the next press is simply the next row when it belongs to the same section.
+    """
+    same_section = pl.all_horizontal(pl.col(c) == pl.col(c).shift(-1) for c in SECTION_KEY)
+    return features.select(
+        "letter",
+        "prev_letter",
+        "iki_ms",
+        "hold_ms",
+        pl.when(same_section).then(pl.col("letter").shift(-1)).alias("next_letter"),
+    )
+
+
+def _folded(counts: pl.DataFrame, by: tuple[str, ...]) -> pl.DataFrame:
+    """Sums per character folded into sums per key (A and a are one key): exact, and cheap, since
+    the per-character table is small while folding every press would touch a million strings."""
+    return counts.with_columns(key_of(pl.col(c)) for c in by).group_by(*by).agg(pl.all().sum())
+
+
+def key_table(presses: pl.DataFrame) -> pl.DataFrame:
+    """Per key: presses, mean IKI into it, mean hold, and the share of its presses undone by the next
+    backspace (its error rate; null for backspace itself, whose repeat is one longer correction)."""
+    per_char = presses.group_by("letter").agg(
+        pl.len().alias("presses"),
+        pl.col("iki_ms").sum().alias("_iki_sum"),
+        pl.col("iki_ms").count().alias("_iki_n"),
+        pl.col("hold_ms").sum().alias("_hold_sum"),
+        pl.col("hold_ms").count().alias("_hold_n"),
+        (pl.col("next_letter") == BACKSPACE).sum().alias("_undone"),
+    )
+    return (
+        _folded(per_char.filter(pl.col("letter").is_not_null()), ("letter",))
+        .select(
+            pl.col("letter").alias("key"),
+            pl.col("presses").cast(pl.Int64),
+            (pl.col("_iki_sum") / pl.col("_iki_n")).alias("iki_mean_ms"),
+            (pl.col("_hold_sum") / pl.col("_hold_n")).alias("hold_mean_ms"),
+            pl.when(pl.col("letter") != BACKSPACE)
+            .then(pl.col("_undone") / pl.col("presses"))
+            .alias("error_rate"),
+        )
+        .sort("presses", descending=True)
+    )
+
+
+def _single(column: str) -> pl.Expr:
+    return pl.col(column).str.len_chars() == 1
+
+
+def digraph_table(presses: pl.DataFrame) -> pl.DataFrame:
+    """Per key pair (first, second): mean latency (the IKI into the second key) and count."""
+    per_pair = (
+        presses.filter(_single("prev_letter") & _single("letter") & pl.col("iki_ms").is_not_null())
+        .group_by("prev_letter", "letter")
+        .agg(pl.col("iki_ms").sum().alias("_sum"), pl.len().alias("count"))
+    )
+    return _folded(per_pair, ("prev_letter", "letter")).select(
+        pl.col("prev_letter").alias("first"),
+        pl.col("letter").alias("second"),
+        (pl.col("_sum") / pl.col("count")).alias("latency_ms"),
+        pl.col("count").cast(pl.Int64),
+    )
+
+
+def confusions(presses: pl.DataFrame) -> pl.DataFrame:
+    """Corrected slips as (intended key, pressed key, count): X, backspace, Y in a row reads "meant Y, hit X"."""
+    slips = (
+        presses.filter((pl.col("letter") == BACKSPACE) & _single("prev_letter") & _single("next_letter"))
+        .group_by(pl.col("next_letter").alias("intended"), pl.col("prev_letter").alias("pressed"))
+        .agg(pl.len().alias("count"))
+    )
+    return (
+        _folded(slips, ("intended", "pressed"))
+        .filter(pl.col("intended") != pl.col("pressed"))
+        .with_columns(pl.col("count").cast(pl.Int64))
+        .sort("count", "intended", "pressed", descending=[True, False, False])
+    )
+
+
+def histogram(values: pl.Series, *, start: float, stop: float, width: float) -> pl.DataFrame:
+    """Counts per bin [start + k·width, start + (k+1)·width) over start <= value < stop.
+
+    Binned here, so a figure carries one bar per bin instead of every value (1.25 MB of JSON
+    for 120k presses otherwise).
+    """
+    bins = (
+        pl.DataFrame({"value": values.cast(pl.Float64)})
+        .filter((pl.col("value") >= start) & (pl.col("value") < stop))
+        .group_by(((pl.col("value") - start) // width).cast(pl.Int64).alias("k"))
+        .agg(pl.len().cast(pl.Int64).alias("count"))
+    )
+    every = pl.DataFrame({"k": range(int(-(-(stop - start) // width)))}, schema={"k": pl.Int64})
+    return (
+        every.join(bins, on="k", how="left")
+        .select(
+            (start + pl.col("k") * width).alias("bin_start"),
+            (start + (pl.col("k") + 1) * width).alias("bin_end"),
+            pl.col("count").fill_null(0),
+        )
+        .sort("bin_start")
+    )
+
+
+MIN_CELL = 5  # a participant never sees a population bin holding fewer typists than this
+MIN_POPULATION = 10  # nor percentile bands or a rank computed from fewer typists
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one typist stands among the loaded typists, as aggregates only.
+
+    `bins` counts typists per bin (null where the count is below the cell size); `bands` are the
+    p10 … p90 of the typists' means (rounded to the bin width when private); `mine` is the
+    typist's own value. Nothing here is another person's exact value when `private`.
+    """
+
+    bins: pl.DataFrame
+    bands: dict[str, float]
+    typists: int
+    mine: float | None
+    percentile: float | None
+
+
+def standing(participants: pl.DataFrame, metric: str, me: str | None, *, private: bool) -> Standing:
+    """The population histogram and bands of `metric` (a `participant_metrics` column) and `me` in it.
+
+    `private` is for a participant's own view: bins under `MIN_CELL` typists are suppressed, bands
+    are coarsened to the bin width, and neither bands nor rank are given below `MIN_POPULATION`.
+    """
+    values = participants.get_column(metric).drop_nulls()
+    width = _nice_width(values)
+    low = float(values.min() // width * width) if values.len() else 0.0
+    high = float(values.max() // width * width + width) if values.len() else width
+    bins = histogram(values, start=low, stop=high, width=width).rename({"count": "typists"})
+    mine_rows = participants.filter(pl.col("participant_id") == me).get_column(metric) if me else None
+    mine = None if mine_rows is None or mine_rows.is_empty() else mine_rows[0]
+    bands, pct = percentile_bands(values), percentile_of(values, mine)
+    if private:
+        bins = bins.with_columns(
+            pl.when(pl.col("typists") >= MIN_CELL).then(pl.col("typists")).alias("typists")
+        )
+        enough = values.len() >= MIN_POPULATION
+        bands = {k: round(v / width) * width for k, v in bands.items()} if enough else {}
+        pct = round(pct) if enough and pct is not None else None
+    return Standing(bins=bins, bands=bands, typists=values.len(), mine=mine, percentile=pct)
+
+
+def _nice_width(values: pl.Series, target_bins: int = 30) -> float:
+    """A bin width of 1, 2 or 5 × 10^k giving about `target_bins` bins over the values' range."""
+    spread = float(values.max() - values.min()) if values.len() > 1 else 0.0
+    if spread <= 0:
+        return 1.0
+    raw = spread / target_bins
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
 
 
 def percentile_of(values: pl.Series, value: float | None) -> float | None:

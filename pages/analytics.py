@@ -1,174 +1,216 @@
-"""Speed and accuracy dashboards; participants see only their own data."""
+"""Speed and accuracy dashboards; participants see only their own data and population aggregates."""
 
-import plotly.express as px
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from flowtype_core.analytics import Filters, csv_bytes, parquet_bytes, percentile_bands, percentile_of
+from flowtype_core.analytics import MIN_CELL, Filters, csv_bytes, load_keystrokes, parquet_bytes, standing
+from flowtype_core.difficulty import MIN_TYPISTS, expected_speed, speed_by_session
+from flowtype_core.keyboard import LETTER_KEYS
 from flowtype_core.metrics import PUBLISHED_CHI2018
+from ui.analytics_figures import (
+    BY_COLUMN,
+    METRICS,
+    histogram_figure,
+    key_matrix_figure,
+    keyboard_figure,
+    ordinal,
+    plural,
+    speed_figure,
+    standing_figure,
+)
 from ui.auth import require_role
-from ui.cache import dashboard, session_index
+from ui.cache import dashboard, data_version, sessions_of
 from ui.resources import workbench
+
+VIEWS = ("Speed over sessions", "Population standing", "Timing", "Keyboard", "Digraphs", "Slips", "Export")
 
 user = require_role("participant", "analyst", "researcher")
 wb = workbench()
 data_key = str(wb.data_dir.resolve())
+version = data_version()
+private = user.role == "participant"
 st.title("Analytics")
 
 # Filters. A participant's filter is fixed to themselves: no widget or URL can widen it.
 with st.sidebar:
     st.subheader("Filters")
-    if user.role == "participant":
+    if private:
         participants: tuple[str, ...] = (user.username,)
     else:
-        everyone = sorted({p for p, _ in session_index((), data_key)})
+        everyone = sorted({p for p, _ in sessions_of((), data_key, version)}, key=lambda p: (len(p), p))
         participants = tuple(st.multiselect("Participants", everyone, placeholder="All participants"))
+    # Each option is one typist's session: imported typists share names such as "aalto".
+    choices = {
+        (s if private else f"{p} · {s}"): (p, s) for p, s in sessions_of(participants, data_key, version)
+    }
     sessions = tuple(
-        st.multiselect(
-            "Sessions",
-            sorted({s for _, s in session_index(participants, data_key)}),
-            placeholder="All sessions",
-        )
+        choices[o] for o in st.multiselect("Sessions", list(choices), placeholder="All sessions")
     )
-    dates = st.date_input("Date range", value=(), help="Filter key presses by date (UTC)")
-start, end = (dates[0], dates[-1]) if isinstance(dates, tuple) and dates else (None, None)
-board = dashboard(Filters(participants, sessions, start, end), data_key)
+    # Two optional days rather than one range widget: either end can be left open.
+    start = st.date_input("From", value=None, help="Keep key presses made on or after this day (UTC)")
+    end = st.date_input("To", value=None, help="Keep key presses made on or before this day (UTC)")
+filters = Filters(participants, sessions, start, end)
+board = dashboard(filters, data_key, version)
 
-if board.keystrokes.is_empty():
-    st.info(
-        "No typing data for this selection yet."
-        + (" A researcher can load demo data on the Data page." if user.role != "participant" else "")
-    )
+if board.keystrokes == 0:
+    if filters != Filters() and (private or dashboard(Filters(), data_key, version).keystrokes):
+        if private and not choices:
+            st.info("You have no typing data yet: your results appear here after your first typing test.")
+        else:
+            st.info(f"No key presses match these filters ({filters.describe()}). Widen or clear them.")
+    else:
+        st.info(
+            "No typing data has been recorded yet."
+            + ("" if private else " A researcher can load demo data or import a dataset on the Data page.")
+        )
     st.stop()
 
 summary = board.summary
-cols = st.columns(6)
-for col, (label, key, unit) in zip(
-    cols,
-    [
-        ("WPM", "wpm_mean", ""),
-        ("Error rate", "error_rate_pct_mean", " %"),
-        ("IKI", "iki_mean_ms_mean", " ms"),
-        ("Hold", "hold_mean_ms_mean", " ms"),
-        ("KSPC", "kspc_mean", ""),
-        ("Rollover", "rollover_mean", ""),
-    ],
-    strict=True,
-):
-    value = summary.get(key)
-    published = PUBLISHED_CHI2018.get(key)
-    col.metric(
-        label,
-        "–" if value is None else f"{value:.2f}{unit}",
-        None if value is None or published is None else f"{value - published:+.2f} vs CHI 2018",
-        delta_color="off",
-    )
+for row in (METRICS[:4], METRICS[4:]):
+    for col, metric in zip(st.columns(4), row, strict=False):
+        value = summary.get(f"{metric.summary}_mean")
+        published = PUBLISHED_CHI2018.get(f"{metric.summary}_mean")
+        col.metric(
+            metric.label,
+            metric.format(value),
+            None if value is None or published is None else f"{metric.delta(value - published)} vs CHI 2018",
+            delta_color="off",
+            help=metric.help,
+            border=True,
+        )
 st.caption(
-    f"{summary.get('participants', 0)} participants · {summary.get('sections', 0)} sentences · "
-    f"{summary.get('keystrokes', 0)} key presses. Reference: {PUBLISHED_CHI2018['citation']}"
+    f"{plural(summary.get('participants') or 0, 'participant')} · {plural(summary.get('sections') or 0, 'sentence')}"
+    f" · {plural(board.keystrokes, 'key press', 'key presses')}. Reference: {PUBLISHED_CHI2018['citation']}"
 )
 
-tab_speed, tab_standing, tab_timing, tab_keys, tab_export = st.tabs(
-    ["Speed over sessions", "Population standing", "Timing", "Keys and digraphs", "Export"]
-)
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="analytics_view") or VIEWS[0]
+population = dashboard(Filters(), data_key, version)  # the typists everyone is compared with
 
-with tab_speed:
-    fig = px.line(
-        board.sessions.with_columns(pl.from_epoch("started_at", time_unit="ms").alias("date")).to_pandas(),
-        x="date",
-        y="wpm",
-        color="participant_id",
-        markers=True,
-        labels={"wpm": "WPM", "date": "session start"},
-        title="WPM per session",
+if view == "Speed over sessions":
+    st.caption(
+        "Raw WPM depends on the sentences a session happened to contain. The right chart divides each "
+        "sentence's WPM by the WPM expected for that sentence (the population's speed, scaled by how hard "
+        "the population found it), so 100 % is average speed whatever the sentences were."
     )
-    st.plotly_chart(fig, width="stretch")
+    floor = MIN_CELL if private else MIN_TYPISTS
+    speed = speed_by_session(expected_speed(board.sections, population.sections, min_typists=floor))
+    st.plotly_chart(speed_figure(speed), width="stretch")
+    if speed.get_column("relative_speed").is_null().all():
+        st.caption(f"No expected speed yet: each sentence needs at least {floor} typists who typed it.")
 
-with tab_standing:
-    everyone = dashboard(Filters(), data_key).participants  # the population the typist is placed in
-    me = (
-        user.username if user.role == "participant" else (participants[0] if len(participants) == 1 else None)
-    )
-    metric = st.selectbox("Metric", ["wpm", "error_rate", "iki_mean_ms", "hold_mean_ms", "kspc", "rollover"])
-    bands = percentile_bands(everyone.get_column(metric))
-    fig = px.histogram(
-        everyone.to_pandas(), x=metric, nbins=30, title=f"{metric} across {everyone.height} typists"
-    )
-    for name, value in bands.items():
-        fig.add_vline(x=value, line_dash="dot", annotation_text=name, line_color="grey")
-    published_key = {
-        "wpm": "wpm_mean",
-        "error_rate": "error_rate_pct_mean",
-        "iki_mean_ms": "iki_mean_ms_mean",
-        "hold_mean_ms": "hold_mean_ms_mean",
-        "kspc": "kspc_mean",
-        "rollover": "rollover_mean",
-    }[metric]
-    fig.add_vline(x=PUBLISHED_CHI2018[published_key], line_color="green", annotation_text="CHI 2018 mean")
-    if me is not None:
-        mine = everyone.filter(pl.col("participant_id") == me).get_column(metric)
-        if mine.len():
-            fig.add_vline(x=mine[0], line_color="red", line_width=3, annotation_text=me)
-            pct = percentile_of(everyone.get_column(metric), mine[0])
-            st.write(f"**{me}**: {mine[0]:.2f} — at the {pct:.0f}th percentile of the loaded typists.")
-    else:
+elif view == "Population standing":
+    me = user.username if private else (participants[0] if len(participants) == 1 else None)
+    metric = BY_COLUMN[
+        st.selectbox("Metric", [m.column for m in METRICS], format_func=lambda c: BY_COLUMN[c].label)
+    ]
+    result = standing(population.participants, metric.column, me, private=private)
+    if me is not None and result.mine is not None:
+        rank = "" if result.percentile is None else f", at the {ordinal(round(result.percentile))} percentile"
+        st.write(
+            f"**{me}**: {metric.format(result.mine)}{rank} of {plural(result.typists, 'loaded typist')}."
+        )
+    elif me is None:
         st.caption("Select one participant to place them in the population.")
-    st.plotly_chart(fig, width="stretch")
+    if private:
+        st.caption(
+            f"Counts below {MIN_CELL} typists are hidden and bands are rounded, so no one's own figure "
+            "can be read off this chart."
+        )
+    published = PUBLISHED_CHI2018.get(f"{metric.summary}_mean")
+    st.plotly_chart(standing_figure(result, metric, published, me), width="stretch")
 
-with tab_timing:
+elif view == "Timing":
     left, right = st.columns(2)
-    timing = board.features.select("iki_ms", "hold_ms").to_pandas()
     left.plotly_chart(
-        px.histogram(
-            timing[timing.iki_ms.between(0, 1500)], x="iki_ms", nbins=60, title="Inter-key interval (ms)"
-        ),
+        histogram_figure(board.iki_bins, "Inter-key interval", "Time from one press to the next (ms)"),
         width="stretch",
     )
     right.plotly_chart(
-        px.histogram(
-            timing[timing.hold_ms.between(0, 600)], x="hold_ms", nbins=60, title="Key hold time (ms)"
+        histogram_figure(board.hold_bins, "Key hold time", "Time a key stays down (ms)"), width="stretch"
+    )
+
+elif view == "Keyboard":
+    keys = board.keys.filter(pl.col("presses") >= 10)
+    st.plotly_chart(
+        keyboard_figure(keys, "iki_mean_ms", "Time to reach each key (mean interval before it)", "ms"),
+        width="stretch",
+    )
+    st.plotly_chart(
+        keyboard_figure(
+            keys, "error_rate", "Slips per key (share of presses undone by the next backspace)", "%", 100
+        ),
+        width="stretch",
+    )
+    left, right = st.columns(2)
+    table = keys.select(
+        pl.col("key").replace({" ": "␣ (space)"}).alias("Key"),
+        pl.col("presses").alias("Presses"),
+        pl.col("iki_mean_ms").round(0).alias("Interval before (ms)"),
+        pl.col("hold_mean_ms").round(0).alias("Hold (ms)"),
+        (pl.col("error_rate") * 100).round(1).alias("Undone (%)"),
+    )
+    left.subheader("Slowest keys")
+    left.dataframe(table.sort("Interval before (ms)", descending=True).head(10), hide_index=True)
+    right.subheader("Most often undone keys")
+    right.dataframe(
+        table.drop_nulls("Undone (%)").sort("Undone (%)", descending=True).head(10), hide_index=True
+    )
+
+elif view == "Digraphs":
+    least = st.slider("Fewest occurrences for a pair to be shown", 1, 50, 3)
+    st.plotly_chart(
+        key_matrix_figure(
+            board.digraphs.filter(pl.col("count") >= least),
+            "first",
+            "second",
+            "latency_ms",
+            title="Digraph latency: time from the first key to the second (keyboard order)",
+            unit="ms",
+            x_title="second key",
+            y_title="first key",
+            keys=LETTER_KEYS,
         ),
         width="stretch",
     )
 
-with tab_keys:
-    letters = [c for c in "etaoinshrdlucmfwypvbgkjqxz "]
-    grid = board.digraphs.filter(
-        pl.col("first").is_in(letters) & pl.col("second").is_in(letters) & (pl.col("count") >= 3)
-    )
-    matrix = grid.pivot(on="second", index="first", values="latency_ms")
-    fig = go.Figure(
-        go.Heatmap(
-            z=matrix.drop("first").to_numpy(),
-            x=matrix.columns[1:],
-            y=matrix.get_column("first").to_list(),
-            colorscale="Viridis",
-            colorbar={"title": "ms"},
+elif view == "Slips":
+    st.caption("A key pressed, undone with backspace and replaced by another: the key meant and the key hit.")
+    if board.confusion.is_empty():
+        st.info("No corrected slips in this selection.")
+    else:
+        st.plotly_chart(
+            key_matrix_figure(
+                board.confusion,
+                "intended",
+                "pressed",
+                "count",
+                title="Slips: key meant (rows) against key pressed (columns)",
+                unit="slips",
+                x_title="pressed",
+                y_title="meant",
+            ),
+            width="stretch",
         )
-    )
-    fig.update_layout(
-        title="Digraph latency (first key → second key)", xaxis_title="second", yaxis_title="first"
-    )
-    st.plotly_chart(fig, width="stretch")
-    left, right = st.columns(2)
-    keys = board.keys.filter(pl.col("presses") >= 10)
-    left.subheader("Slowest keys")
-    left.dataframe(keys.sort("iki_mean_ms", descending=True).head(10), hide_index=True)
-    right.subheader("Most error-prone keys")
-    right.dataframe(keys.sort("backspace_rate", descending=True).head(10), hide_index=True)
 
-with tab_export:
+else:
     st.write(
-        f"{board.keystrokes.height} key presses and {board.sections.height} sentences match the filters."
+        f"{plural(board.keystrokes, 'key press', 'key presses')} and "
+        f"{plural(board.sections.height, 'sentence')} match the filters."
     )
     table = st.radio("Rows", ["keystrokes", "sections"], horizontal=True)
-    frame = board.keystrokes if table == "keystrokes" else board.sections
+
+    def rows() -> pl.DataFrame:
+        return load_keystrokes(wb.lakehouse, filters) if table == "keystrokes" else board.sections
+
+    # The files are built when a button is clicked (deferred), not on every run of the page.
     left, right = st.columns(2)
-    left.download_button("Download CSV", csv_bytes(frame), f"flowtype_{table}.csv", "text/csv")
+    left.download_button(
+        "Download CSV", lambda: csv_bytes(rows()), f"flowtype_{table}.csv", "text/csv", on_click="ignore"
+    )
     right.download_button(
         "Download Parquet",
-        parquet_bytes(frame),
+        lambda: parquet_bytes(rows()),
         f"flowtype_{table}.parquet",
         "application/vnd.apache.parquet",
+        on_click="ignore",
     )

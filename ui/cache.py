@@ -1,23 +1,34 @@
-"""Cached query results for pages (SPEC: query results in st.cache_data with a ttl)."""
+"""Cached query results for pages, keyed on the data's version (SPEC: query results in st.cache_data).
+
+A backend that can name its table version (local Delta) makes a cached result live exactly as
+long as the data it was computed from; one that cannot falls back to 30-second buckets.
+"""
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
-from flowtype_core.analytics import Dashboard, Filters, build_dashboard, load_keystrokes
+from flowtype_core.analytics import Dashboard, Filters, build_dashboard, load_keystrokes, session_choices
 from ui.resources import workbench
 
+FALLBACK_SECONDS = 30
 
-@st.cache_data(ttl=30, show_spinner="Computing metrics…")
-def dashboard(filters: Filters, data_dir: str) -> Dashboard:
-    """Metrics for the filtered keystrokes; `data_dir` keys the cache per data directory."""
+
+def data_version() -> str:
+    """The keystrokes table's version, or the current 30-second bucket when the backend has none."""
+    version = workbench().lakehouse.data_version()
+    return f"v{version}" if version is not None else f"t{int(time.time() // FALLBACK_SECONDS)}"
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner="Computing metrics…")
+def dashboard(filters: Filters, data_dir: str, version: str) -> Dashboard:
+    """Metrics for the filtered keystrokes; `data_dir` and `version` key the cache."""
     return build_dashboard(load_keystrokes(workbench().lakehouse, filters))
 
 
-@st.cache_data(ttl=30)
-def session_index(participants: tuple[str, ...], data_dir: str) -> list[tuple[str, str]]:
-    """(participant, session) pairs from the CSV store, for the filter widgets."""
-    store = workbench().store
-    if participants:
-        return [pair for p in participants for pair in store.sessions(p)]
-    return list(store.sessions())
+@st.cache_data(ttl=3600, max_entries=64)
+def sessions_of(participants: tuple[str, ...], data_dir: str, version: str) -> list[tuple[str, str]]:
+    """(participant, session) pairs the dashboards can show, for the filter widgets."""
+    return session_choices(workbench().lakehouse, participants)

@@ -61,6 +61,13 @@ class Lakehouse(ABC):
 
         return section_fingerprints(self.read_table("keystrokes"), self.read_table("sections"))
 
+    def data_version(self) -> str | None:
+        """A token that changes whenever any table changes, for caches of derived results.
+
+        None when the backend cannot name one cheaply; callers then expire caches by time.
+        """
+        return None
+
     def maintain(self) -> dict[str, object]:
         """Compact small files and remove unreferenced ones; returns what was done."""
         return {}

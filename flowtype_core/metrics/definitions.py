@@ -27,7 +27,16 @@ PRESS_FEATURES = (*TIMING_FEATURES, "prev_letter", "digraph")  # what `keystroke
 # The keystroke columns a section's metrics read (besides the timing features or release time).
 SECTION_COLUMNS = (*SECTION_KEY, "sentence", "user_input", "letter", "press_time", "keystroke_id")
 # Metrics averaged from sections to sessions and participants, and summarised over participants.
-SECTION_MEANS = ("wpm", "error_rate", "kspc", "iki_mean_ms", "iki_median_ms", "hold_mean_ms", "rollover")
+SECTION_MEANS = (
+    "wpm",
+    "error_rate",
+    "kspc",
+    "iki_mean_ms",
+    "iki_median_ms",
+    "hold_mean_ms",
+    "rollover",
+    "consistency",
+)
 SUMMARY_METRICS = {
     "wpm": "wpm",
     "error_rate_pct": "error_rate",
@@ -35,7 +44,17 @@ SUMMARY_METRICS = {
     "hold_mean_ms": "hold_mean_ms",
     "rollover": "rollover",
     "kspc": "kspc",
+    "consistency": "consistency",
 }
+
+
+def consistency_score(cv: nw.Expr) -> nw.Expr:
+    """Monkeytype's consistency, 100·(1 − tanh(c + c³/3 + c⁵/5)) for a coefficient of variation c.
+
+    Written as 200 / (exp(2x) + 1), the same value as 100·(1 − tanh x), so no engine needs tanh.
+    """
+    x = cv + cv**3 / 3 + cv**5 / 5
+    return 200 / ((2 * x).exp() + 1)
 
 
 def _with_timing(ks: nw.LazyFrame[Any], *previous: str) -> PressOrdered:
@@ -103,7 +122,7 @@ def section_metrics(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """One row per (participant_id, session_id, test_section_id).
 
     Columns: sentence, user_input, keystroke_count, wpm, error_rate (uncorrected, percent), kspc,
-    iki_mean_ms, iki_median_ms, hold_mean_ms, rollover (ratio), backspaces, duration_ms, and
+    iki_mean_ms, iki_median_ms, hold_mean_ms, rollover (ratio), consistency (0-100), backspaces, duration_ms, and
     started_at / completed_at (first and last press time, epoch ms). A metric that is undefined for
     a section (wpm with fewer than 2 characters or no duration, ...) is null, so left out of means.
     `ks` may be raw keystrokes or the output of `keystroke_features` (whose timing is then reused).
@@ -126,6 +145,7 @@ def section_metrics(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
             nw.col("press_time").min().alias("started_at"),
             nw.col("press_time").max().alias("completed_at"),
             nw.col("iki_ms").mean().alias("iki_mean_ms"),
+            nw.col("iki_ms").std(ddof=0).alias("_iki_sd"),
             nw.col("iki_ms").median().cast(nw.Float64).alias("iki_median_ms"),
             nw.col("hold_ms").mean().alias("hold_mean_ms"),
             nw.col("rollover").mean(),
@@ -148,6 +168,10 @@ def section_metrics(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
         "iki_median_ms",
         "hold_mean_ms",
         "rollover",
+        # The IKIs' coefficient of variation (population SD, as Monkeytype computes it).
+        nw.when(nw.col("iki_mean_ms") > 0)
+        .then(consistency_score(nw.col("_iki_sd") / nw.col("iki_mean_ms")))
+        .alias("consistency"),
         "backspaces",
         "duration_ms",
         "started_at",
@@ -187,10 +211,16 @@ def population_summary(participants: IntoFrame) -> dict[str, float | int | None]
     frame = nw.from_native(participants).lazy()
     stats = [nw.len().cast(nw.Int64).alias("participants")]
     stats += [nw.col("n_sections").sum().alias("sections"), nw.col("keystrokes").sum()]
+    present = set(frame.collect_schema().names())  # a table written before a metric existed lacks it
     for key, column in SUMMARY_METRICS.items():
-        stats += [nw.col(column).mean().alias(f"{key}_mean"), nw.col(column).std(ddof=1).alias(f"{key}_sd")]
+        if column in present:
+            stats += [
+                nw.col(column).mean().alias(f"{key}_mean"),
+                nw.col(column).std(ddof=1).alias(f"{key}_sd"),
+            ]
     row = frame.select(*stats).collect().rows(named=True)[0]
-    return {k: _plain(v) for k, v in row.items()}
+    every = {f"{key}_{stat}": None for key in SUMMARY_METRICS for stat in ("mean", "sd")}
+    return {k: _plain(v) for k, v in row.items()} | {k: None for k in every if k not in row}
 
 
 def _plain(value: Any) -> float | int | None:

@@ -220,3 +220,32 @@ def test_published_figures_carry_their_source() -> None:
     assert PUBLISHED_CHI2018["wpm_mean"] == 51.56 and PUBLISHED_CHI2018["wpm_sd"] == 20.20
     assert PUBLISHED_CHI2018["rollover_mean"] == 0.25
     assert "10.1145/3173574.3174220" in PUBLISHED_CHI2018["citation"]
+
+
+def _monkeytype_consistency(ikis: list[float]) -> float:
+    mean = sum(ikis) / len(ikis)
+    c = math.sqrt(sum((i - mean) ** 2 for i in ikis) / len(ikis)) / mean
+    return 100 * (1 - math.tanh(c + c**3 / 3 + c**5 / 5))
+
+
+def test_consistency_is_monkeytypes_score_of_the_sections_ikis() -> None:
+    rows = by_section()
+    # t1's IKIs in press order are 200, 40, 360: mean 200, population SD 130.6, c = 0.653.
+    assert rows["t1"]["consistency"] == pytest.approx(_monkeytype_consistency([200, 40, 360]))
+    assert rows["t1"]["consistency"] == pytest.approx(35.31, abs=0.01)
+    assert rows["t2"]["consistency"] == pytest.approx(_monkeytype_consistency([150, 150, 200]))
+    assert rows["t3"]["consistency"] is None  # no IKI at all
+    even = section_metrics(
+        keystrokes([("p3", "t9", "abc", "abc", [(0, "a", 0, 5), (1, "b", 100, 105), (2, "c", 200, 205)])])
+    )
+    assert even.get_column("consistency")[0] == pytest.approx(100.0)  # perfectly even rhythm
+
+
+def test_consistency_reaches_participants_and_the_summary() -> None:
+    participants = participant_metrics(section_metrics(keystrokes()))
+    p1 = participants.filter(pl.col("participant_id") == "p1").get_column("consistency")[0]
+    expected = (_monkeytype_consistency([200, 40, 360]) + _monkeytype_consistency([150, 150, 200])) / 2
+    assert p1 == pytest.approx(expected)
+    summary = population_summary(participants)
+    assert {"consistency_mean", "consistency_sd"} <= set(summary)
+    assert summary["consistency_mean"] == pytest.approx(participants.get_column("consistency").mean())
