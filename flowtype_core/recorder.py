@@ -315,22 +315,34 @@ class Recorder:
         )
 
     def record_participant(
-        self, study: Assignment, *, answers: dict[str, Any], recruitment: dict[str, str] | None = None
+        self,
+        study: Assignment,
+        *,
+        answers: dict[str, Any] | None = None,
+        recruitment: dict[str, str] | None = None,
     ) -> None:
-        """Store one participant's questionnaire answers and recruitment ids for a study (durable
-        in the CSV store first, then queued for every lakehouse like the other tables)."""
+        """Store a participant's questionnaire answers and recruitment ids for a study, durable in
+        the CSV store first, then queued for every lakehouse like the other tables.
+
+        Omitted answers keep the stored ones and recruitment ids add to the stored ones, so a
+        returning link (a new SESSION_ID) never erases what the participant already answered.
+        """
         now = _now()
-        current = self.store.read_participants([study.participant_id])
-        mine = current.filter(pl.col("study_id") == study.study_id)
-        created = mine.get_column("created_at")[0] if mine.height else now
+        mine = self.store.read_participants([study.participant_id]).filter(
+            pl.col("study_id") == study.study_id
+        )
+        before = mine.row(0, named=True) if mine.height else {}
+        ids = json.loads(before.get("recruitment") or "{}") | (recruitment or {})
         row = {
             "participant_id": study.participant_id,
             "study_id": study.study_id,
             "protocol_version": study.protocol_version,
             "condition": study.condition,
-            "answers": json.dumps(answers, sort_keys=True, ensure_ascii=False),
-            "recruitment": json.dumps(recruitment or {}, sort_keys=True),
-            "created_at": created,
+            "answers": before.get("answers") or "{}"
+            if answers is None
+            else json.dumps(answers, sort_keys=True, ensure_ascii=False),
+            "recruitment": json.dumps(ids, sort_keys=True),
+            "created_at": before.get("created_at") or now,
             "updated_at": now,
         }
         self.store.upsert_participants(PARTICIPANTS.conform(pl.DataFrame([row], schema=PARTICIPANTS.schema)))

@@ -16,6 +16,8 @@ from flowtype_core import Workbench
 from flowtype_core.accounts import LoginRefused, User
 from flowtype_core.errors import InvalidInput
 from flowtype_core.login_sessions import SESSION_TTL
+from flowtype_core.studies import StudyRepository
+from flowtype_core.studies.recruitment import enrol, link_parameters
 from ui import login_cookie
 from ui.navigation import landing
 from ui.resources import show_error
@@ -85,6 +87,8 @@ def login_page(wb: Workbench, url_path: str = "") -> None:
         return
     if login_cookie.cookie_token():
         login_cookie.clear()  # a cookie the server no longer honours: let the browser drop it
+    if _follow_recruitment_link(wb):
+        return
     _, middle, _ = st.columns([1, 2, 1])
     with middle.form("flowtype_login"):
         st.subheader("Log in to FlowType")
@@ -100,6 +104,25 @@ def login_page(wb: Workbench, url_path: str = "") -> None:
         max_age = None if user.role == "participant" else int(SESSION_TTL.total_seconds())
         st.session_state[PENDING_KEY] = (login_cookie.issue_ticket(token, max_age), token, user.role)
         st.rerun()
+
+
+def _follow_recruitment_link(wb: Workbench) -> bool:
+    """A study link (`?study=S&PROLIFIC_PID=…`) signs its participant in without a password:
+    the account is created or resumed, its arm assigned and the panel ids stored; True once the
+    login is under way. A bad link is explained and the ordinary login form shown."""
+    try:
+        link = link_parameters(dict(st.query_params))
+        if link is None:
+            return False
+        visit = enrol(wb.accounts, StudyRepository(wb.data_dir), *link)
+        wb.recorder.record_participant(visit.assignment, recruitment=visit.recruitment)
+    except InvalidInput as exc:
+        show_error(exc)
+        return False
+    token = wb.accounts.sessions.open(visit.user.username, ttl=PARTICIPANT_TTL)
+    st.session_state[PENDING_KEY] = (login_cookie.issue_ticket(token, None), token, visit.user.role)
+    st.rerun()
+    return True
 
 
 def _ttl_for(wb: Workbench, username: str) -> timedelta:

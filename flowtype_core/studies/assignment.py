@@ -126,3 +126,32 @@ def overview(repository: StudyRepository) -> list[dict[str, object]]:
             }
         )
     return studies
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """The study a participant types in now: the protocol for new sessions and their arm."""
+
+    protocol: Protocol
+    assignment: Assignment
+
+
+def current_enrolment(repository: StudyRepository, participant_id: str) -> Enrolment | None:
+    """The participant's newest study assignment with the study's newest protocol, or None.
+
+    New sessions follow the newest version (each row stores which); an arm the newest version no
+    longer has is a clear error rather than a silent move to another condition.
+    """
+    newest: tuple[str, Assignment] | None = None
+    for study_id in repository.study_ids():
+        for row in _read_ledger(repository.folder(study_id) / LEDGER):
+            if row["participant_id"] == participant_id and (
+                newest is None or row["assigned_at"] >= newest[0]
+            ):
+                newest = (row["assigned_at"], Assignment(study_id, participant_id, row["condition"], ""))
+    if newest is None:
+        return None
+    protocol = repository.load(newest[1].study_id)
+    protocol.condition(newest[1].condition)
+    assignment = Assignment(protocol.study_id, participant_id, newest[1].condition, protocol.protocol_version)
+    return Enrolment(protocol, assignment)

@@ -36,7 +36,7 @@ def compare_conditions(sections: pl.DataFrame, *, study_id: str, seed: int = 0) 
     out = []
     for (condition,), part in sorted(per_participant.partition_by("condition", as_dict=True).items()):
         for metric, label in METRICS.items():
-            values = part.get_column(metric).drop_nulls().drop_nans().to_numpy()
+            values = part.sort("participant_id").get_column(metric).drop_nulls().drop_nans().to_numpy()
             low, high = _interval(values, rng)
             out.append(
                 {

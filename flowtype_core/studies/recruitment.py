@@ -27,7 +27,7 @@ _SAFE = re.compile(r"[A-Za-z0-9_-]{1,48}")
 
 
 @dataclass(frozen=True)
-class Enrolment:
+class LinkVisit:
     """Who the link signed in, their arm, and the panel ids to store with their answers."""
 
     user: User
@@ -60,7 +60,7 @@ def link_parameters(query: Mapping[str, str]) -> tuple[str, dict[str, str]] | No
 
 def enrol(
     accounts: AccountStore, studies: StudyRepository, study_id: str, recruitment: Mapping[str, str]
-) -> Enrolment:
+) -> LinkVisit:
     """Create or resume the participant named by the link's panel id and assign their condition."""
     studies.load(study_id)  # an unknown study is refused before any account exists
     pid = recruitment.get(PANEL_ID, "")
@@ -75,6 +75,8 @@ def enrol(
             user = accounts.get(username)  # created meanwhile by the same link in another tab
             if user is None:
                 raise
+    if not user.active:
+        raise InvalidInput("this account is deactivated; ask the researcher")
     if user.role != "participant":
         raise InvalidInput("this link cannot sign in this account; ask the researcher for a login")
-    return Enrolment(user, assign(studies, study_id, username), dict(recruitment))
+    return LinkVisit(user, assign(studies, study_id, username), dict(recruitment))

@@ -20,8 +20,9 @@ def test_study_rows_carry_study_version_and_condition_in_csv_and_delta(wb) -> No
     for i, sentence in enumerate(sentences):
         wb.recorder.submit_section(handle, i, sentence, make_batch(sentence.text, handle.token, i, seed=i))
     wb.recorder.end_session(handle)
-    wb.recorder.record_participant(arm, answers={"age": 30}, recruitment={"PROLIFIC_PID": "abc"})
-    wb.recorder.record_participant(arm, answers={"age": 31}, recruitment={"PROLIFIC_PID": "abc"})
+    wb.recorder.record_participant(arm, recruitment={"PROLIFIC_PID": "abc", "SESSION_ID": "1"})
+    wb.recorder.record_participant(arm, answers={"age": 31})
+    wb.recorder.record_participant(arm, recruitment={"SESSION_ID": "2"})  # a return visit keeps the answers
     assert wb.publisher.wait_idle(60)
     expected = ("pilot", "1", arm.condition)
     columns = ["study_id", "protocol_version", "condition"]
@@ -42,7 +43,7 @@ def test_study_rows_carry_study_version_and_condition_in_csv_and_delta(wb) -> No
         assert people.height == 1  # the second answer replaced the first
         row = people.row(0, named=True)
         assert json.loads(row["answers"]) == {"age": 31}
-        assert json.loads(row["recruitment"]) == {"PROLIFIC_PID": "abc"}
+        assert json.loads(row["recruitment"]) == {"PROLIFIC_PID": "abc", "SESSION_ID": "2"}
         assert (row["study_id"], row["condition"]) == ("pilot", arm.condition)
     assert wb.recorder.consent("alice", handle.session_id)["version"] == "pilot/v1"
 
