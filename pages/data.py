@@ -5,6 +5,7 @@ import streamlit as st
 from flowtype_core.datasets.upload import import_uploaded
 from flowtype_core.demo import generate_demo
 from ui.auth import require_role
+from ui.export_widgets import export_section
 from ui.resources import show_error, workbench
 
 require_role("researcher")
@@ -72,3 +73,5 @@ if run is not None:
         )
         if report["malformed_by_file"]:
             st.json(report["malformed_by_file"], expanded=False)
+
+export_section(wb)
