@@ -4,9 +4,11 @@ import streamlit as st
 
 from flowtype_core.errors import InvalidInput
 from flowtype_core.studies import StudyRepository, draft_protocol, overview, to_yaml
+from flowtype_core.studies.compare import compare_conditions
 from flowtype_core.studies.recruitment import recruitment_link
 from ui.auth import require_role
 from ui.resources import show_error, workbench
+from ui.study_figures import conditions_figure
 
 SOURCES = {"Built-in corpus": "corpus", "My own list": "list", "Picked by the ranker": "ranker"}
 
@@ -85,6 +87,17 @@ with edit_tab:
         base = st.text_input("Public address of this app (for the link)", value="http://localhost:8501")
         st.write("Recruitment link — paste it into Prolific, which fills in each participant's ids:")
         st.code(recruitment_link(base, chosen), language=None)
+        st.subheader("Conditions compared")
+        comparison = compare_conditions(wb.lakehouse.read_table("sections"), study_id=chosen)
+        if comparison.is_empty():
+            st.write("No sentences have been typed in this study yet.")
+        else:
+            st.caption(
+                "Each typist's mean first, then the mean over typists with a 95 % bootstrap interval; "
+                "sentences flagged invalid are left out. A condition with one typist has no interval."
+            )
+            st.plotly_chart(conditions_figure(comparison), width="stretch")
+        st.subheader("Protocol")
         text = st.text_area(
             "Protocol (YAML). Saving a change creates a new version; earlier versions stay as they were.",
             value=to_yaml(repo.load(chosen, version)),

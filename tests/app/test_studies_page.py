@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from flowtype_core.studies import StudyRepository, assign
+import json
+from datetime import UTC, datetime
+
+from flowtype_core import open_workbench
+from flowtype_core.studies import StudyRepository, assign, parse_protocol, session_sentences
 from tests.app.conftest import logged_in
+from tests.conftest import make_batch
 
 
 def _open():
@@ -85,3 +90,21 @@ def test_editing_the_yaml_saves_a_new_version_and_shows_the_link(app_data) -> No
     next(b for b in at.button if b.label == "Save as a new version").click().run()
     assert _errors(at) and _errors(at)[0].startswith("the protocol is not valid YAML")
     assert repo.versions("pilot") == [1, 2]
+
+
+def test_conditions_are_compared_with_intervals(app_data) -> None:
+    repo = StudyRepository(app_data)
+    protocol = repo.save(parse_protocol({"study_id": "pilot", "title": "Pilot", "conditions": ["a", "b"]}))
+    wb = open_workbench(data_dir=app_data)
+    for n, pid in enumerate(("p1", "p2", "p3")):
+        arm = assign(repo, "pilot", pid)
+        handle = wb.recorder.start_session(pid, consented_at=datetime.now(UTC), study=arm)
+        sentence = session_sentences(protocol, arm.condition, pid, 0)[0]
+        wb.recorder.submit_section(handle, 0, sentence, make_batch(sentence.text, handle.token, 0, seed=n))
+    assert wb.publisher.wait_idle(60)
+    wb.close()
+    at = _open()
+    assert not at.exception
+    figure = at.get("plotly_chart")[0].proto.spec
+    assert '"error_y"' in figure and "95% CI" in figure
+    assert sorted(set(json.loads(figure)["data"][0]["x"])) == ["a", "b"]
