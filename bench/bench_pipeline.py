@@ -1,6 +1,6 @@
 """Bronze -> silver -> gold on 1M new keystrokes, then a no-op re-run; polars, PySpark and pandas.
 
-    .venv/bin/python bench/bench_pipeline.py [--keystrokes 1000000] [--no-spark]
+    .venv/bin/python bench/bench_pipeline.py [--keystrokes 1000000] [--no-spark] [--no-pandas]
 
 The input is the Aalto sample replicated under new participant ids and written as the CSV session
 store writes it (one keystrokes.csv and sections.csv per session), cached under bench/out/.
@@ -9,8 +9,13 @@ store writes it (one keystrokes.csv and sections.csv per session), cached under 
   pyspark  the same transforms (`transforms.silver_tables`, `transforms.gold_tables`) on local
            PySpark in .venv-spark, as a subprocess, CSV in and every table computed (Spark has no
            Delta jars here, so nothing is written); JVM start-up is reported apart;
-  pandas   a plain pandas version of the same steps (read, validate, de-duplicate, features,
-           section/session/participant metrics, digraphs), for scale.
+  pandas   a plain pandas version of the steps (read, validate, de-duplicate, features,
+           section/session/participant metrics, digraphs, silver/sections/digraphs written as
+           Parquet). It skips: hashing and the file manifest, the quarantine table, sentence ids,
+           the ranker tables, Delta commits, and incremental state (it always does everything).
+Each polars run and the pandas baseline run in a child process: peak RSS is that process's own
+(`os.wait4`). `--keystrokes 10000000` is issue 14's bounded-memory case (peak <= 4 GB, time
+within 1.2x linear of 1M).
 Targets (issue 5): 1M keystrokes <= 5 s, no-op re-run <= 1 s (polars, 2 shared cores).
 """
 
@@ -72,27 +77,43 @@ def session_store(keystrokes: int) -> Path:
     return sessions
 
 
+def polars_run(sessions: Path, work: Path) -> dict[str, object]:
+    """One run of bronze -> silver -> gold over the local Delta tables under `work` (child process)."""
+    context = PipelineContext(LocalDeltaCatalog(work / "lakehouse"), sessions, work / "models")
+    started, cpu = time.perf_counter(), time.process_time()
+    results, layers_cpu = [], {}
+    for layer in MEDALLION:  # CPU per layer too: on shared cores wall time alone misleads
+        layer_cpu = time.process_time()
+        results.append(LAYERS[layer](context))
+        layers_cpu[layer] = round(time.process_time() - layer_cpu, 2)
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
+        "layers": {r.layer: r.seconds for r in results},
+        "layers_cpu": layers_cpu,
+        "rows_in": {r.layer: r.rows_in for r in results},
+        "rows_written": sum(r.rows_written for r in results),
+        "groups": {r.layer: r.details.get("groups") for r in results},
+    }
+
+
+def in_child(*args: str) -> dict[str, object]:
+    """This script's `--child` mode in a fresh process; its JSON plus peak RSS in GB (wait4)."""
+    child = subprocess.Popen([sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE, text=True)
+    out = child.stdout.read() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"child {args[0]} failed")
+    figures = json.loads(out.strip().splitlines()[-1])
+    figures["peak_rss_gb"] = round(usage.ru_maxrss * 1024 / 1e9, 2)  # Linux reports KiB
+    return figures
+
+
 def run_polars(sessions: Path) -> dict[str, object]:
+    """The pipeline on fresh tables, then again with nothing new: each run in its own process."""
     work = Path(tempfile.mkdtemp(prefix="bench_pipeline_"))
     try:
-        context = PipelineContext(LocalDeltaCatalog(work / "lakehouse"), sessions, work / "models")
-        figures: dict[str, object] = {}
-        for label in ("new", "noop"):
-            started, cpu = time.perf_counter(), time.process_time()
-            results, layers_cpu = [], {}
-            for layer in MEDALLION:  # CPU per layer too: on shared cores wall time alone misleads
-                layer_cpu = time.process_time()
-                results.append(LAYERS[layer](context))
-                layers_cpu[layer] = round(time.process_time() - layer_cpu, 2)
-            figures[label] = {
-                "seconds": round(time.perf_counter() - started, 2),
-                "cpu_seconds": round(time.process_time() - cpu, 2),
-                "layers": {r.layer: r.seconds for r in results},
-                "layers_cpu": layers_cpu,
-                "rows_in": {r.layer: r.rows_in for r in results},
-                "rows_written": sum(r.rows_written for r in results),
-            }
-        return figures
+        return {label: in_child("polars", str(sessions), str(work)) for label in ("new", "noop")}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -200,9 +221,14 @@ def run_pandas(sessions: Path) -> dict[str, object]:
     sections.groupby(["participant_id", "session_id"])[means].mean()
     sections.groupby("participant_id")[means].mean()
     pairs = ks[ks["iki_ms"].notna() & (ks["letter"].str.len() == 1) & (ks["prev_letter"].str.len() == 1)]
-    pairs.assign(digraph=pairs["prev_letter"] + pairs["letter"]).groupby(["participant_id", "digraph"])[
-        "iki_ms"
-    ].agg(["mean", "median", "size"])
+    digraphs = (
+        pairs.assign(digraph=pairs["prev_letter"] + pairs["letter"])
+        .groupby(["participant_id", "digraph"])["iki_ms"]
+        .agg(["mean", "median", "size"])
+    )
+    with tempfile.TemporaryDirectory(prefix="bench_pandas_") as out:  # the tables written, as Parquet
+        for name, frame in {"silver": ks, "sections": sections, "digraphs": digraphs}.items():
+            frame.to_parquet(Path(out) / f"{name}.parquet")
     done = time.perf_counter()
     return {
         "seconds": round(done - started, 2),
@@ -219,24 +245,37 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keystrokes", type=int, default=1_000_000)
     parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument("--no-pandas", action="store_true")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        kind, *paths = args.child
+        run = polars_run(Path(paths[0]), Path(paths[1])) if kind == "polars" else run_pandas(Path(paths[0]))
+        print(json.dumps(run))
+        return 0
     sessions = session_store(args.keystrokes)
     files = len(list(sessions.glob("*/*/keystrokes.csv")))
     print(
         f"input: {files} sessions under {sessions} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load {os.getloadavg()[0]:.1f})"
     )
-    figures = {"polars": run_polars(sessions), "pandas": run_pandas(sessions)}
+    figures = {"polars": run_polars(sessions)}
+    if not args.no_pandas:
+        figures["pandas"] = in_child("pandas", str(sessions))
     if not args.no_spark:
         figures["pyspark"] = run_spark(sessions)
     print(json.dumps(figures, indent=1))
     polars = figures["polars"]
     print(
-        f"polars: new {polars['new']['seconds']} s wall / {polars['new']['cpu_seconds']} s CPU (target <= 5 s) "
+        f"polars: new {polars['new']['seconds']} s wall / {polars['new']['cpu_seconds']} s CPU, "
+        f"peak RSS {polars['new']['peak_rss_gb']} GB (targets: 1M <= 5 s; 10M <= 4 GB) "
         f"wall {polars['new']['layers']} CPU {polars['new']['layers_cpu']}; "
         f"no-op {polars['noop']['seconds']} s (target <= 1 s), "
-        f"{polars['noop']['rows_written']} rows written; load average now {os.getloadavg()[0]:.1f}"
+        f"{polars['noop']['rows_written']} rows written, peak RSS {polars['noop']['peak_rss_gb']} GB; "
+        f"load average now {os.getloadavg()[0]:.1f}"
     )
-    print(f"pandas: {figures['pandas']['seconds']} s {figures['pandas']['layers']}")
+    if "pandas" in figures:
+        pandas = figures["pandas"]
+        print(f"pandas: {pandas['seconds']} s {pandas['layers']}, peak RSS {pandas['peak_rss_gb']} GB")
     if "pyspark" in figures and "seconds" in figures["pyspark"]:
         spark = figures["pyspark"]
         print(

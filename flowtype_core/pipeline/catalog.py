@@ -43,6 +43,8 @@ class Catalog(ABC):
     """Tables by name for one engine; frames in and out are that engine's native frames."""
 
     engine: str
+    # Rows a layer holds in memory at once (`batches.py`); None: the engine spills by itself.
+    batch_rows: int | None = None
 
     @abstractmethod
     def scan(self, table: str) -> Any | None:
@@ -165,6 +167,8 @@ def _rows_by_file(
 
 
 IN_MEMORY = "in-memory"
+# ~1M keystrokes at a time keeps a layer run near 1-2 GB whatever the number of new keystrokes.
+BATCH_ROWS = 1 << 20
 
 
 class LocalDeltaCatalog(Catalog):
@@ -172,9 +176,12 @@ class LocalDeltaCatalog(Catalog):
 
     engine = "polars"
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, batch_rows: int | None = BATCH_ROWS) -> None:
+        if batch_rows is not None and batch_rows < 1:
+            raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.batch_rows = batch_rows
 
     def path(self, table: str) -> Path:
         return self.root / table

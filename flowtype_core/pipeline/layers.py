@@ -22,7 +22,7 @@ import narwhals as nw
 import polars as pl
 
 from flowtype_core.errors import FlowTypeError
-from flowtype_core.pipeline import transforms
+from flowtype_core.pipeline import batches, transforms
 from flowtype_core.pipeline.catalog import Catalog, TableWrite
 from flowtype_core.pipeline.expectations import has_valid_section_key
 from flowtype_core.pipeline.ranker_task import read_gold
@@ -170,7 +170,11 @@ def new_sources(files: pl.DataFrame, manifest: pl.DataFrame | None) -> pl.DataFr
 
 
 def run_bronze(ctx: PipelineContext) -> LayerResult:
-    """Append the rows of every CSV file not ingested before (by path and content hash)."""
+    """Append the rows of every CSV file not ingested before (by path and content hash).
+
+    Files are read a group at a time (`batches.file_groups`), each group's rows appended before
+    the next is read; the manifest is written once all are in.
+    """
 
     def work(result: LayerResult) -> None:
         catalog = ctx.catalog
@@ -180,19 +184,27 @@ def run_bronze(ctx: PipelineContext) -> LayerResult:
         if files.is_empty():
             return
         ingested_at = _next_time(catalog, (BRONZE_SOURCES,), INGESTED_AT)
-        writes = []
         for source in SOURCES:
-            candidates = files.filter(pl.col("table") == source.table)
-            result.details[f"{source.file_name} files"] = candidates.height
-            if candidates.is_empty():
-                continue
-            ctx.progress(f"bronze: {candidates.height} new {source.file_name} files")
-            raw = catalog.read_csv_text(candidates.select("path", SOURCE_FILE, SOURCE_HASH), source.columns)
-            rows = catalog.materialize(transforms.bronze_rows(raw, source.columns, ingested_at=ingested_at))
-            result.rows_in += catalog.count(rows)
-            writes.append(TableWrite(source.table, rows))
-        _write(result, catalog, *writes)
-        # Recorded last, once both tables have committed: a crash or a failed write before this
+            count = files.filter(pl.col("table") == source.table).height
+            result.details[f"{source.file_name} files"] = count
+            if count:
+                ctx.progress(f"bronze: {count} new {source.file_name} files")
+        for group in batches.file_groups(files, catalog.batch_rows):
+            writes = []
+            for source in SOURCES:
+                candidates = group.filter(pl.col("table") == source.table)
+                if candidates.is_empty():
+                    continue
+                raw = catalog.read_csv_text(
+                    candidates.select("path", SOURCE_FILE, SOURCE_HASH), source.columns
+                )
+                rows = catalog.materialize(
+                    transforms.bronze_rows(raw, source.columns, ingested_at=ingested_at)
+                )
+                result.rows_in += catalog.count(rows)
+                writes.append(TableWrite(source.table, rows))
+            _write(result, catalog, *writes)
+        # Recorded last, once every group has committed: a crash or a failed write before this
         # re-ingests the files, and silver keeps the latest copy.
         ingested = files.select(
             SOURCE_FILE, SOURCE_HASH, "size", "mtime_ns", "table", pl.lit(ingested_at).alias(INGESTED_AT)
@@ -218,51 +230,68 @@ def _newer_than(scan: Any, column: str, watermark: int | None) -> nw.LazyFrame[A
     return frame if watermark is None else frame.filter(nw.col(column) > nw.lit(from_micros(watermark)))
 
 
+def _participant_counts(catalog: Catalog, frame: nw.LazyFrame[Any]) -> pl.DataFrame:
+    """(participant_id, rows) of a frame: what `batches.participant_groups` splits."""
+    counts = frame.group_by(batches.PARTICIPANT).agg(nw.len().alias(batches.COUNT))
+    return catalog.to_polars(counts.to_native())
+
+
 def run_silver(ctx: PipelineContext) -> LayerResult:
-    """Type, validate and de-duplicate bronze rows newer than silver's watermark."""
+    """Type, validate and de-duplicate bronze rows newer than silver's watermark.
+
+    A group of whole participants at a time (`batches.participant_groups`); the watermark is
+    committed with the last group's keystrokes, so an interrupted run is redone whole.
+    """
 
     def work(result: LayerResult) -> None:
         catalog = ctx.catalog
         bronze = catalog.scan(BRONZE_KEYSTROKES)
         if bronze is None:
             return
-        new = catalog.materialize(
-            _newer_than(bronze, INGESTED_AT, catalog.marker(SILVER_KEYSTROKES, SILVER_APP)).to_native()
-        )
-        result.rows_in = catalog.count(new)
+        newer = _newer_than(bronze, INGESTED_AT, catalog.marker(SILVER_KEYSTROKES, SILVER_APP))
+        counts = _participant_counts(catalog, newer)
+        result.rows_in = int(counts.get_column(batches.COUNT).sum()) if counts.height else 0
         if result.rows_in == 0:
             return
         ctx.progress(f"silver: {result.rows_in} new bronze rows")
-        batch = nw.from_native(new)
-        summary = catalog.to_polars(batch.select(nw.col(INGESTED_AT).max().alias("top")).to_native())
-        watermark = to_micros(summary.item(0, "top"))
-        section_keys = _valid_section_keys(catalog.to_polars(batch.select(*SECTION_KEY).unique().to_native()))
-        files = catalog.to_polars(batch.select(SOURCE_FILE).unique().to_native())
-        sections_scan = catalog.scan(BRONZE_SECTIONS)
-        sections = (
-            nw.from_native(sections_scan).join(
-                batch.select(*SECTION_KEY).unique(), on=list(SECTION_KEY), how="semi"
-            )
-            if sections_scan is not None
-            else batch.select(
-                *SECTION_KEY, nw.col(INGESTED_AT), nw.lit(None, dtype=nw.String).alias("sentence_id")
-            ).head(0)
-        )
+        top = catalog.to_polars(newer.select(nw.col(INGESTED_AT).max().alias("top")).to_native())
+        watermark = to_micros(top.item(0, "top"))
         processed_at = _next_time(catalog, (SILVER_KEYSTROKES, SILVER_QUARANTINE), PROCESSED_AT)
-        silver, quarantine = catalog.materialize_all(
-            *transforms.silver_tables(new, sections.to_native(), processed_at=processed_at)
-        )
-        result.quarantined = catalog.count(quarantine)
-        _write(result, catalog, TableWrite(SILVER_QUARANTINE, quarantine, replace_keys=files))
-        # The watermark goes with the keystrokes, after the quarantine has committed.
-        _write(
-            result,
-            catalog,
-            TableWrite(SILVER_KEYSTROKES, silver, replace_keys=section_keys, marker=(SILVER_APP, watermark)),
-        )
+        groups = batches.by_participants(newer, counts, catalog.batch_rows)
+        for number, (_, rows) in enumerate(groups, start=1):
+            new = catalog.materialize(rows.to_native())
+            marker = (SILVER_APP, watermark) if number == len(groups) else None
+            _silver_group(catalog, result, new, processed_at=processed_at, marker=marker)
         result.details["watermark"] = from_micros(watermark).isoformat()
+        result.details["groups"] = len(groups)
 
     return _timed("silver", work)
+
+
+def _silver_group(
+    catalog: Catalog, result: LayerResult, new: Any, *, processed_at: datetime, marker: tuple[str, int] | None
+) -> None:
+    """Silver keystrokes and quarantine of one group's new bronze rows, replacing their sections."""
+    batch = nw.from_native(new)
+    section_keys = _valid_section_keys(catalog.to_polars(batch.select(*SECTION_KEY).unique().to_native()))
+    files = catalog.to_polars(batch.select(SOURCE_FILE).unique().to_native())
+    sections_scan = catalog.scan(BRONZE_SECTIONS)
+    sections = (
+        nw.from_native(sections_scan).join(
+            batch.select(*SECTION_KEY).unique(), on=list(SECTION_KEY), how="semi"
+        )
+        if sections_scan is not None
+        else batch.select(
+            *SECTION_KEY, nw.col(INGESTED_AT), nw.lit(None, dtype=nw.String).alias("sentence_id")
+        ).head(0)
+    )
+    silver, quarantine = catalog.materialize_all(
+        *transforms.silver_tables(new, sections.to_native(), processed_at=processed_at)
+    )
+    result.quarantined += catalog.count(quarantine)
+    _write(result, catalog, TableWrite(SILVER_QUARANTINE, quarantine, replace_keys=files))
+    # The watermark goes with the keystrokes, after the quarantine has committed.
+    _write(result, catalog, TableWrite(SILVER_KEYSTROKES, silver, replace_keys=section_keys, marker=marker))
 
 
 # -- gold -----------------------------------------------------------------------------------------
@@ -279,7 +308,11 @@ def _changed_sections(catalog: Catalog, watermark: int | None) -> pl.DataFrame:
 
 
 def run_gold(ctx: PipelineContext) -> LayerResult:
-    """Recompute the metrics of sections silver changed, then the tables of their participants."""
+    """Recompute the metrics of sections silver changed, then the tables of their participants.
+
+    A group of whole participants at a time (`batches.participant_groups`, sized by their silver
+    rows); the watermark is committed with the last group's last table.
+    """
 
     def work(result: LayerResult) -> None:
         catalog = ctx.catalog
@@ -290,41 +323,63 @@ def run_gold(ctx: PipelineContext) -> LayerResult:
         watermark = to_micros(changed[PROCESSED_AT].max())
         sections_keys = changed.select(*SECTION_KEY).unique()
         participants = changed.select(*PARTICIPANT_KEY).unique()
-        people = nw.from_native(catalog.frame(participants))
-        # Everything of the affected participants is read once; the changed sections are a subset.
-        their_keystrokes = catalog.materialize(
-            nw.from_native(silver_scan).join(people, on=list(PARTICIPANT_KEY), how="semi").to_native()
-        )
-        touched = nw.from_native(their_keystrokes).join(
-            nw.from_native(catalog.frame(sections_keys)), on=list(SECTION_KEY), how="semi"
-        )
-        result.rows_in = catalog.count(touched.to_native())
         ctx.progress(f"gold: {sections_keys.height} sections of {participants.height} participants")
-        _write(
-            result,
-            catalog,
-            TableWrite(
-                GOLD_SECTIONS,
-                catalog.materialize(transforms.gold_section_rows(touched.to_native())),
-                replace_keys=sections_keys,
-            ),
-        )
-        sections = catalog.materialize(
-            nw.from_native(catalog.scan(GOLD_SECTIONS))
-            .join(people, on=list(PARTICIPANT_KEY), how="semi")
-            .to_native()
-        )
-        tables = transforms.participant_tables(sections, their_keystrokes)
-        frames = dict(zip(tables, catalog.materialize_all(*tables.values()), strict=True))
-        last = frames.pop(GOLD_MARKER_TABLE)
-        _write(result, catalog, *(TableWrite(t, f, replace_keys=participants) for t, f in frames.items()))
-        # The watermark goes with the last table, once all the others have committed: a crash or a
-        # failed write before it makes the next run redo them all.
-        marker = (GOLD_APP, watermark)
-        _write(result, catalog, TableWrite(GOLD_MARKER_TABLE, last, replace_keys=participants, marker=marker))
+        people = nw.from_native(catalog.frame(participants))
+        theirs = nw.from_native(silver_scan).join(people, on=list(PARTICIPANT_KEY), how="semi")
+        # Participants whose sections all left silver (quarantined, deleted) count 0 rows: their
+        # gold rows are still replaced (by none).
+        counts = participants.join(
+            _participant_counts(catalog, theirs), on=list(PARTICIPANT_KEY), how="left"
+        ).with_columns(pl.col(batches.COUNT).fill_null(0))
+        groups = batches.by_participants(theirs, counts, catalog.batch_rows)
+        for number, (ids, rows) in enumerate(groups, start=1):
+            group = pl.DataFrame({"participant_id": ids}, schema={"participant_id": pl.String})
+            keys = sections_keys.join(group, on="participant_id", how="semi")
+            marker = (GOLD_APP, watermark) if number == len(groups) else None
+            _gold_group(catalog, result, rows, group, keys, marker)
         result.details["watermark"] = from_micros(watermark).isoformat()
+        result.details["groups"] = len(groups)
 
     return _timed("gold", work)
+
+
+def _gold_group(
+    catalog: Catalog,
+    result: LayerResult,
+    silver: nw.LazyFrame[Any],
+    participants: pl.DataFrame,
+    sections_keys: pl.DataFrame,
+    marker: tuple[str, int] | None,
+) -> None:
+    """Gold sections (the changed ones) and participant tables of one group of participants."""
+    people = nw.from_native(catalog.frame(participants))
+    # Everything of the group's participants is read once; the changed sections are a subset.
+    their_keystrokes = catalog.materialize(silver.to_native())
+    touched = nw.from_native(their_keystrokes).join(
+        nw.from_native(catalog.frame(sections_keys)), on=list(SECTION_KEY), how="semi"
+    )
+    result.rows_in += catalog.count(touched.to_native())
+    _write(
+        result,
+        catalog,
+        TableWrite(
+            GOLD_SECTIONS,
+            catalog.materialize(transforms.gold_section_rows(touched.to_native())),
+            replace_keys=sections_keys,
+        ),
+    )
+    sections = catalog.materialize(
+        nw.from_native(catalog.scan(GOLD_SECTIONS))
+        .join(people, on=list(PARTICIPANT_KEY), how="semi")
+        .to_native()
+    )
+    tables = transforms.participant_tables(sections, their_keystrokes)
+    frames = dict(zip(tables, catalog.materialize_all(*tables.values()), strict=True))
+    last = frames.pop(GOLD_MARKER_TABLE)
+    _write(result, catalog, *(TableWrite(t, f, replace_keys=participants) for t, f in frames.items()))
+    # The watermark goes with the last table, once all the others have committed: a crash or a
+    # failed write before it makes the next run redo them all.
+    _write(result, catalog, TableWrite(GOLD_MARKER_TABLE, last, replace_keys=participants, marker=marker))
 
 
 # -- train_ranker ---------------------------------------------------------------------------------
