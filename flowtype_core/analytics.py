@@ -31,6 +31,7 @@ class Filters:
     sessions: tuple[tuple[str, str], ...] = ()
     start: date | None = None
     end: date | None = None
+    valid_only: bool = True  # leave out sections the quality rules marked invalid (issue 13)
 
     def describe(self) -> str:
         """The narrowing in words, for an empty state that names its cause."""
@@ -51,20 +52,54 @@ def _plural(count: int, noun: str) -> str:
 
 
 def load_keystrokes(lakehouse: Lakehouse, filters: Filters = Filters()) -> pl.DataFrame:
-    """Keystrokes matching the filters (participant, session, press date range)."""
+    """Keystrokes matching the filters (participant, session, press date range, validity)."""
+    frame = _narrowed(_read(lakehouse, "keystrokes", filters), filters, "press_time")
+    if filters.valid_only:
+        invalid = excluded_sections(lakehouse, filters).select(SECTION_KEY)
+        frame = frame.join(invalid, on=list(SECTION_KEY), how="anti", maintain_order="left")
+    return frame
+
+
+def excluded_sections(lakehouse: Lakehouse, filters: Filters = Filters()) -> pl.DataFrame:
+    """The filtered selection's sections that the quality rules marked invalid, with their flags.
+
+    These are what `valid_only` leaves out; the page shows how many and why.
+    """
+    sections = _narrowed(_read(lakehouse, "sections", filters), filters, "started_at")
+    return sections.filter(pl.col("valid").not_()).select(*SECTION_KEY, "quality_flags")
+
+
+def flag_counts(excluded: pl.DataFrame) -> dict[str, int]:
+    """Sections per quality rule (a section breaking two rules counts under both), most common first."""
+    rules = excluded.select(pl.col("quality_flags").fill_null("").str.split(",").explode().str.strip_chars())
+    counts = (
+        rules.filter(pl.col("quality_flags") != "")
+        .group_by("quality_flags")
+        .len()
+        .sort("len", "quality_flags", descending=[True, False])
+    )
+    return dict(counts.rows())
+
+
+def _read(lakehouse: Lakehouse, table: str, filters: Filters) -> pl.DataFrame:
     if len(filters.participants) == 1:
-        frame = lakehouse.read_table("keystrokes", participant_id=filters.participants[0])
-    else:
-        frame = lakehouse.read_table("keystrokes")
-        if filters.participants:
-            frame = frame.filter(pl.col("participant_id").is_in(list(filters.participants)))
+        return lakehouse.read_table(table, participant_id=filters.participants[0])
+    frame = lakehouse.read_table(table)
+    if filters.participants:
+        frame = frame.filter(pl.col("participant_id").is_in(list(filters.participants)))
+    return frame
+
+
+def _narrowed(frame: pl.DataFrame, filters: Filters, moment: str) -> pl.DataFrame:
+    """Rows of the chosen sessions whose `moment` (epoch ms or a timestamp) falls in the date range."""
     if filters.sessions:
         chosen = pl.DataFrame(list(filters.sessions), schema=["participant_id", "session_id"], orient="row")
         frame = frame.join(chosen, on=["participant_id", "session_id"], how="semi", maintain_order="left")
+    when = pl.col(moment) if frame.schema[moment].is_integer() else pl.col(moment).dt.epoch("ms")
     if filters.start is not None:
-        frame = frame.filter(pl.col("press_time") >= _ms(datetime.combine(filters.start, time.min)))
+        frame = frame.filter(when >= _ms(datetime.combine(filters.start, time.min)))
     if filters.end is not None:
-        frame = frame.filter(pl.col("press_time") <= _ms(datetime.combine(filters.end, time.max)))
+        frame = frame.filter(when <= _ms(datetime.combine(filters.end, time.max)))
     return frame
 
 

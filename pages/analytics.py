@@ -1,5 +1,7 @@
 """Speed and accuracy dashboards; participants see only their own data and population aggregates."""
 
+from dataclasses import replace
+
 import polars as pl
 import streamlit as st
 
@@ -19,7 +21,7 @@ from ui.analytics_figures import (
     standing_figure,
 )
 from ui.auth import require_role
-from ui.cache import dashboard, data_version, sessions_of
+from ui.cache import dashboard, data_version, exclusions, sessions_of
 from ui.resources import workbench
 
 VIEWS = ("Speed over sessions", "Population standing", "Timing", "Keyboard", "Digraphs", "Slips", "Export")
@@ -49,7 +51,12 @@ with st.sidebar:
     # Two optional days rather than one range widget: either end can be left open.
     start = st.date_input("From", value=None, help="Keep key presses made on or after this day (UTC)")
     end = st.date_input("To", value=None, help="Keep key presses made on or before this day (UTC)")
-filters = Filters(participants, sessions, start, end)
+    valid_only = st.toggle(
+        "Valid sentences only",
+        value=True,
+        help="Leave out sentences the quality rules flagged (pasted, implausibly fast, tab hidden, …).",
+    )
+filters = Filters(participants, sessions, start, end, valid_only)
 board = dashboard(filters, data_key, version)
 
 if board.keystrokes == 0:
@@ -82,6 +89,15 @@ st.caption(
     f"{plural(summary.get('participants') or 0, 'participant')} · {plural(summary.get('sections') or 0, 'sentence')}"
     f" · {plural(board.keystrokes, 'key press', 'key presses')}. Reference: {PUBLISHED_CHI2018['citation']}"
 )
+
+flagged, by_rule = exclusions(replace(filters, valid_only=True), data_key, version)
+if flagged:
+    rules = ", ".join(f"{rule} {count}" for rule, count in by_rule.items())
+    st.caption(
+        f"{'Left out' if valid_only else 'Included'}: {plural(flagged, 'sentence')} the quality rules flagged"
+        f" as invalid ({rules}). {'Turn off' if valid_only else 'Turn on'} “Valid sentences only” to "
+        f"{'include' if valid_only else 'leave out'} them."
+    )
 
 view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="analytics_view") or VIEWS[0]
 population = dashboard(Filters(), data_key, version)  # the typists everyone is compared with

@@ -10,7 +10,15 @@ import time
 
 import streamlit as st
 
-from flowtype_core.analytics import Dashboard, Filters, build_dashboard, load_keystrokes, session_choices
+from flowtype_core.analytics import (
+    Dashboard,
+    Filters,
+    build_dashboard,
+    excluded_sections,
+    flag_counts,
+    load_keystrokes,
+    session_choices,
+)
 from ui.resources import workbench
 
 FALLBACK_SECONDS = 30
@@ -32,3 +40,10 @@ def dashboard(filters: Filters, data_dir: str, version: str) -> Dashboard:
 def sessions_of(participants: tuple[str, ...], data_dir: str, version: str) -> list[tuple[str, str]]:
     """(participant, session) pairs the dashboards can show, for the filter widgets."""
     return session_choices(workbench().lakehouse, participants)
+
+
+@st.cache_data(ttl=3600, max_entries=64)
+def exclusions(filters: Filters, data_dir: str, version: str) -> tuple[int, dict[str, int]]:
+    """How many of the selection's sections the quality rules marked invalid, and per rule."""
+    excluded = excluded_sections(workbench().lakehouse, filters)
+    return excluded.height, flag_counts(excluded)

@@ -7,6 +7,7 @@ import re
 import shutil
 from datetime import UTC, date, datetime, timedelta
 
+import polars as pl
 import pytest
 
 from flowtype_core import open_workbench
@@ -159,3 +160,25 @@ def test_a_participant_receives_no_other_participants_value(imported):
     payload = " ".join(sent)
     for value in values:
         assert repr(value) not in payload and f"{value:.6g}" not in payload, value
+
+
+def test_invalid_sections_are_left_out_by_default_with_a_count_and_a_toggle(populated):
+    wb = open_workbench(data_dir=populated)
+    sections = wb.lakehouse.read_table("sections", participant_id="demo-01").sort("test_section_id")
+    flagged = sections.head(2).with_columns(
+        pl.lit(False).alias("valid"), pl.Series("quality_flags", ["too_fast", "too_fast,pasted"])
+    )
+    keys = wb.lakehouse.read_table("keystrokes", participant_id="demo-01")
+    wb.lakehouse.replace_sections(flagged, keys.join(flagged.select("test_section_id"), on="test_section_id"))
+    at = logged_in("analyst").run()
+    assert not at.exception
+    note = next(c.value for c in at.caption if "quality rules" in c.value)
+    assert note.startswith("Left out: 2 sentences") and "too_fast 2, pasted 1" in note
+    total = (
+        sections.height
+        + wb.lakehouse.read_table("sections").filter(pl.col("participant_id") != "demo-01").height
+    )
+    assert f"{total - 2} sentences" in _caption(at)
+    at.sidebar.toggle[0].set_value(False).run()
+    assert f"{total} sentences" in _caption(at)
+    assert next(c.value for c in at.caption if "quality rules" in c.value).startswith("Included: 2 sentences")
