@@ -8,6 +8,7 @@ from flowtype_core.sync.validate import IN_SYNC, STATUSES
 from ui.auth import require_role
 from ui.resources import show_error, workbench
 
+NOTICE = "flowtype_sync_notice"
 user = require_role("researcher")
 sync = SyncService.for_workbench(workbench())
 
@@ -28,9 +29,18 @@ except Exception as exc:  # shown redacted; the page stays usable
     show_error(exc)
     st.stop()
 
+notice = st.session_state.pop(NOTICE, None)
+if notice is not None:  # the outcome of the resync that triggered this run
+    kind, message, failures = notice
+    (st.success if kind == "success" else st.warning)(message)
+    for name, error in failures.items():
+        st.error(f"{name}: {error}")
+
 counts = report.counts()
 for column, status in zip(st.columns(len(STATUSES)), STATUSES, strict=True):
-    column.metric(status.replace("_", " "), counts[status])
+    name = status.replace("_", " ")
+    problem = status != IN_SYNC and counts[status] > 0  # what needs a resync stands out in red
+    column.metric(f":red[**{name}**]" if problem else name, counts[status], border=problem)
 st.caption(
     f"Validated {report.validated_at} in {report.seconds:.2f} s: {report.total_sessions} sessions, "
     f"{report.scanned_sessions} re-read{' (full)' if report.full else ''}."
@@ -81,9 +91,10 @@ if selection is not None:
             f"Queued {result.queued} outbox entries and drained the outbox in {result.seconds:.1f} s. "
             f"Now: {', '.join(f'{k} {v}' for k, v in result.after.counts().items() if v)}."
         )
-        (st.success if result.ok else st.warning)(message)
-        for name, error in result.failures.items():
-            st.error(f"{name}: {error}")
+        # Record a fresh validation and redraw, so the cards above show the state after the resync.
+        sync.validate()
+        st.session_state[NOTICE] = ("success" if result.ok else "warning", message, dict(result.failures))
+        st.rerun()
 
 st.subheader("Outbox")
 outbox = sync.outbox_frame()
@@ -107,11 +118,12 @@ else:
         history.to_pandas(),
         x="started_at",
         y="rows",
-        color="kind",
-        symbol="status",
-        size_max=10,
+        color="status",
+        color_discrete_map={"ok": "#2e7d32", "partial": "#ef6c00", "failed": "#c62828"},
+        symbol="kind",
         hover_data=["lakehouse", "sections", "seconds", "error"],
-        title="Sync runs: rows per run",
+        labels={"started_at": "Started", "rows": "Rows pushed", "status": "Outcome", "kind": "Run"},
+        title="Sync runs: rows per run, coloured by outcome",
     )
     st.plotly_chart(figure)
     st.dataframe(history.reverse().head(100), hide_index=True)

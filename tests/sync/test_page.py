@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,14 @@ def researcher(backend: Any, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _metrics(at: Any) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """Card values by status name, markup (the red of a problem status) taken off the label."""
+    return {m.label.removeprefix(":red[**").removesuffix("**]"): m.value for m in at.metric}
+
+
+def _highlighted(at: Any) -> set[str]:
+    return {
+        m.label.removeprefix(":red[**").removesuffix("**]") for m in at.metric if m.label.startswith(":red[")
+    }
 
 
 def test_page_shows_problems_and_repairs_them(backend: Any, sync_wb: Workbench, researcher: str) -> None:
@@ -40,6 +48,7 @@ def test_page_shows_problems_and_repairs_them(backend: Any, sync_wb: Workbench, 
     assert not at.exception, [e.value for e in at.exception]
     metrics = _metrics(at)
     assert metrics["in sync"] == "3" and metrics["count mismatch"] == "1"
+    assert _highlighted(at) == {"count mismatch"}  # only a non-zero problem count stands out
     assert at.multiselect[0].value == ["count_mismatch"]  # the status filter starts on the problems
     table = at.dataframe[0].value
     assert list(table["test_section_id"]) == [section["test_section_id"]]
@@ -53,9 +62,14 @@ def test_page_shows_problems_and_repairs_them(backend: Any, sync_wb: Workbench, 
     next(b for b in at.button if b.label == "Resync every out-of-sync section").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Queued 2 outbox entries" in s.value for s in at.success), [s.value for s in at.success]
-    at.run()
+    # The cards show the state after the resync in the same click, not the validation before it.
     assert _metrics(at)["in sync"] == "4" and _metrics(at)["count mismatch"] == "0"
-    assert at.get("plotly_chart"), "the history chart is drawn"
+    assert not _highlighted(at)
+    (chart,) = at.get("plotly_chart")
+    traces = json.loads(chart.proto.spec)["data"]
+    ok = [t for t in traces if t["legendgroup"].startswith("ok")]
+    assert ok and all(t["marker"]["color"] == "#2e7d32" for t in ok)  # a successful resync is green
+    assert not any(t["legendgroup"].startswith("failed") for t in traces)
     assert any("Nothing is waiting" in m.value for m in at.markdown)
 
 
