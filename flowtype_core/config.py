@@ -7,7 +7,6 @@ the ones the Databricks tools use, so one environment serves the CLI, the app an
 
 from __future__ import annotations
 
-import configparser
 import os
 import tomllib
 from collections.abc import Mapping
@@ -16,47 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from flowtype_core import redaction
+from flowtype_core.backends import ENGINES, LAKEHOUSE_SETS, RUNNERS, check_strict
 from flowtype_core.errors import ConfigError
-
-LAKEHOUSE_CHOICES = {"local": ("local",), "databricks": ("databricks",), "both": ("local", "databricks")}
-RUNNER_CHOICES = ("local", "databricks")
-_PLACEHOLDER_MARKERS = (
-    "your-",
-    "your_",
-    "<",
-    "changeme",
-    "change-me",
-    "xxxx",
-    "example.com",
-    "placeholder",
-    "todo",
-)
-
-
-@dataclass(frozen=True)
-class DatabricksSettings:
-    """Connection settings for the SQL warehouse and the Jobs API; `token` is a secret."""
-
-    server_hostname: str = ""
-    http_path: str = ""
-    token: str = field(default="", repr=False)
-    profile: str = ""
-    catalog: str = "main"
-    schema: str = "flowtype"
-    volume: str = "flowtype_staging"
-    job_id: str = ""
-    # OAuth machine-to-machine credentials (a Databricks App gets these instead of a token).
-    client_id: str = ""
-    client_secret: str = field(default="", repr=False)
-    # Test and private-deployment hooks: a full URL (http://127.0.0.1:PORT) replaces https://host.
-    server_url: str = ""
-    tls_ca_file: str = ""
-
-    @property
-    def host_url(self) -> str:
-        if self.server_url:
-            return self.server_url.rstrip("/")
-        return f"https://{self.server_hostname}" if self.server_hostname else ""
+from flowtype_core.workspace.settings import DatabricksSettings, read_databricks_settings
 
 
 @dataclass(frozen=True)
@@ -67,12 +28,14 @@ class Settings:
     lakehouses: tuple[str, ...] = ("local",)
     runner: str = "local"
     strict: bool = True
+    engine: str = ""
     cookie_key: str = field(default="", repr=False)
     databricks: DatabricksSettings = field(default_factory=DatabricksSettings)
 
     @property
     def databricks_enabled(self) -> bool:
-        return "databricks" in self.lakehouses or self.runner == "databricks"
+        remote_spark = self.engine == "spark-connect" and not self.databricks.spark_remote
+        return "databricks" in self.lakehouses or self.runner == "databricks" or remote_spark
 
     def with_data_dir(self, data_dir: str | Path) -> Settings:
         return replace(self, data_dir=Path(data_dir))
@@ -93,18 +56,6 @@ def _read_secrets_file(path: Path) -> dict[str, Any]:
         else:
             flat[key.upper()] = value
     return flat
-
-
-def _read_profile(name: str, env: Mapping[str, str]) -> dict[str, str]:
-    cfg_path = Path(env.get("DATABRICKS_CONFIG_FILE", Path.home() / ".databrickscfg"))
-    if not cfg_path.is_file():
-        return {}
-    parser = configparser.ConfigParser()
-    parser.read(cfg_path)
-    section = name or "DEFAULT"
-    if section != "DEFAULT" and not parser.has_section(section):
-        raise ConfigError(f"DATABRICKS_PROFILE={name!r} is not a profile in {cfg_path}")
-    return dict(parser[section])
 
 
 def load_settings(
@@ -129,80 +80,31 @@ def load_settings(
         return default
 
     lakehouse = get("FLOWTYPE_LAKEHOUSE", "local").lower()
-    if lakehouse not in LAKEHOUSE_CHOICES:
-        raise ConfigError(f"FLOWTYPE_LAKEHOUSE={lakehouse!r}: choose one of {', '.join(LAKEHOUSE_CHOICES)}")
+    if lakehouse not in LAKEHOUSE_SETS:
+        raise ConfigError(f"FLOWTYPE_LAKEHOUSE={lakehouse!r}: choose one of {', '.join(LAKEHOUSE_SETS)}")
     runner = get("FLOWTYPE_RUNNER", "local").lower()
-    if runner not in RUNNER_CHOICES:
-        raise ConfigError(f"FLOWTYPE_RUNNER={runner!r}: choose one of {', '.join(RUNNER_CHOICES)}")
-
-    profile_name = get("DATABRICKS_PROFILE")
-    needs_databricks = "databricks" in LAKEHOUSE_CHOICES[lakehouse] or runner == "databricks"
-    profile = _read_profile(profile_name, env) if (profile_name or needs_databricks) else {}
-    host = get("DATABRICKS_SERVER_HOSTNAME") or get("DATABRICKS_HOST") or profile.get("host", "")
-    host = host.removeprefix("https://").removeprefix("http://").rstrip("/")
-    token = get("DATABRICKS_ACCESS_TOKEN") or get("DATABRICKS_TOKEN") or profile.get("token", "")
+    if runner not in RUNNERS:
+        raise ConfigError(f"FLOWTYPE_RUNNER={runner!r}: choose one of {', '.join(RUNNERS)}")
+    engine = get("FLOWTYPE_ENGINE", "").lower()
+    if engine and engine not in ENGINES:
+        raise ConfigError(
+            f"FLOWTYPE_ENGINE={engine!r}: choose one of {', '.join(ENGINES)} (or leave it unset)"
+        )
+    needs_databricks = "databricks" in LAKEHOUSE_SETS[lakehouse] or runner == "databricks" or bool(engine)
+    databricks = read_databricks_settings(get, env, needed=needs_databricks)
     cookie_key = get("FLOWTYPE_COOKIE_KEY")
-    client_secret = get("DATABRICKS_CLIENT_SECRET")
-    redaction.register_secret(client_secret)
-    redaction.register_secret(token)
-    redaction.register_secret(cookie_key)
+    for secret in (databricks.token, databricks.client_secret, cookie_key):
+        redaction.register_secret(secret)
 
     settings = Settings(
         data_dir=Path(get("FLOWTYPE_DATA_DIR", "data")),
-        lakehouses=LAKEHOUSE_CHOICES[lakehouse],
+        lakehouses=LAKEHOUSE_SETS[lakehouse],
         runner=runner,
+        engine=engine,
         strict=get("FLOWTYPE_STRICT", "true").lower() not in ("0", "false", "no", "off"),
         cookie_key=cookie_key,
-        databricks=DatabricksSettings(
-            server_hostname=host,
-            http_path=get("DATABRICKS_HTTP_PATH"),
-            token=token,
-            profile=profile_name,
-            catalog=get("DATABRICKS_CATALOG", "main"),
-            schema=get("DATABRICKS_SCHEMA", "flowtype"),
-            volume=get("DATABRICKS_VOLUME", "flowtype_staging"),
-            job_id=get("DATABRICKS_JOB_ID"),
-            client_id=get("DATABRICKS_CLIENT_ID"),
-            client_secret=client_secret,
-            server_url=get("FLOWTYPE_DATABRICKS_SERVER_URL"),
-            tls_ca_file=get("FLOWTYPE_DATABRICKS_CA_FILE"),
-        ),
+        databricks=databricks,
     )
     if settings.strict:
         check_strict(settings)
     return settings
-
-
-def is_placeholder(value: str) -> bool:
-    """True for values copied from an example file and never filled in."""
-    low = value.strip().lower()
-    return any(marker in low for marker in _PLACEHOLDER_MARKERS)
-
-
-def check_strict(settings: Settings) -> None:
-    """Refuse a Databricks configuration with missing or placeholder secrets, naming each one."""
-    if not settings.databricks_enabled:
-        return
-    db = settings.databricks
-    required: list[tuple[str, str]] = [("DATABRICKS_SERVER_HOSTNAME", db.server_hostname or db.server_url)]
-    # The SQL warehouse needs a token; the Jobs API also takes OAuth client credentials (Databricks Apps).
-    if "databricks" in settings.lakehouses or not (db.client_id and db.client_secret):
-        required.append(("DATABRICKS_ACCESS_TOKEN", db.token))
-    if "databricks" in settings.lakehouses:
-        required += [
-            ("DATABRICKS_HTTP_PATH", db.http_path),
-            ("DATABRICKS_CATALOG", db.catalog),
-            ("DATABRICKS_SCHEMA", db.schema),
-        ]
-    problems = []
-    for name, value in required:
-        if not value:
-            problems.append(f"{name} is not set")
-        elif is_placeholder(value):
-            problems.append(f"{name} still holds a placeholder value from the example file")
-    if problems:
-        raise ConfigError(
-            "Databricks is enabled but " + "; ".join(problems) + ". Set them as environment variables or "
-            "in .streamlit/secrets.toml (see .streamlit/secrets.toml.example), use DATABRICKS_PROFILE "
-            "for a ~/.databrickscfg profile, or set FLOWTYPE_LAKEHOUSE=local to run on local files only."
-        )

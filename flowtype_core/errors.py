@@ -15,3 +15,8 @@ class ConfigError(FlowTypeError):
 
 class LakehouseUnavailable(FlowTypeError):
     """A lakehouse could not be reached; the CSV store still holds the data."""
+
+
+class PermanentWriteError(FlowTypeError):
+    """A lakehouse refused a write for good (too large, malformed): retrying cannot help, so the
+    outbox keeps the entry as `rejected` instead of retrying; the CSV store still holds the data."""

@@ -15,6 +15,7 @@ from flowtype_core.errors import FlowTypeError
 
 COMMANDS = [
     "flowtype_core.cli.setup",
+    "flowtype_core.cli.config",
     "flowtype_core.cli.sync",
     "flowtype_core.cli.analytics",
     "flowtype_core.cli.pipeline",

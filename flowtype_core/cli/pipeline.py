@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from flowtype_core.backends import RUNNERS
 from flowtype_core.cli.common import add_data_dir, add_json, emit
-from flowtype_core.config import RUNNER_CHOICES
 from flowtype_core.pipeline import TARGETS
 from flowtype_core.pipeline.runners import Runner, RunRecord, open_runner
 from flowtype_core.workbench import open_workbench
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_runner(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--runner", choices=RUNNER_CHOICES, help="default: $FLOWTYPE_RUNNER or local")
+    parser.add_argument("--runner", choices=list(RUNNERS), help="default: $FLOWTYPE_RUNNER or local")
 
 
 def _runner(args: argparse.Namespace) -> Runner:

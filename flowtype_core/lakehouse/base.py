@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -19,11 +20,19 @@ from flowtype_core.errors import InvalidInput
 from flowtype_core.ids import check_id
 from flowtype_core.schema import TABLES
 
+if TYPE_CHECKING:
+    from flowtype_core.config import Settings
+
 
 class Lakehouse(ABC):
     """A place that holds the keystrokes, sections, sessions and participants tables."""
 
     name: str
+
+    @classmethod
+    def settings_problems(cls, settings: Settings) -> list[str]:
+        """What this backend still needs from the settings (strict mode); a local one needs nothing."""
+        return []
 
     @abstractmethod
     def ensure_tables(self) -> None:

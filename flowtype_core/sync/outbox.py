@@ -23,6 +23,8 @@ from flowtype_core.redaction import redact
 from flowtype_core.store.atomic import atomic_write_many, atomic_write_text, folder_lock
 
 SESSION_ROW = "_session"  # entry name for "push the session row"
+PENDING = "pending"
+REJECTED = "rejected"  # the lakehouse refused it for good: kept, shown, never retried until re-put
 BASE_DELAY_S = 1.0
 MAX_DELAY_S = 300.0
 
@@ -39,6 +41,7 @@ class OutboxEntry:
     attempts: int = 0
     next_attempt_at: float = 0.0
     last_error: str = ""
+    status: str = PENDING
 
     @property
     def filename(self) -> str:
@@ -101,7 +104,7 @@ class Outbox:
             for path in folder.glob("*.json"):
                 with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
                     entry = OutboxEntry(**json.loads(path.read_text("utf-8")))
-                    if not due_only or entry.next_attempt_at <= now:
+                    if not due_only or (entry.status == PENDING and entry.next_attempt_at <= now):
                         found.append(entry)
         return sorted(found, key=lambda e: e.seq)
 
@@ -125,8 +128,11 @@ class Outbox:
                         removed += 1
         return removed
 
-    def failed(self, entry: OutboxEntry, error: BaseException | str) -> OutboxEntry:
-        """Keep the entry, schedule its retry, and remember the (redacted) error."""
+    def failed(
+        self, entry: OutboxEntry, error: BaseException | str, *, permanent: bool = False
+    ) -> OutboxEntry:
+        """Keep the entry, schedule its retry (or mark it `rejected` when `permanent`), and remember
+        the (redacted) error."""
         folder = self._dir(entry.lakehouse)
         with folder_lock(folder):
             current = self._load(folder / entry.filename)
@@ -134,6 +140,7 @@ class Outbox:
                 return current or entry  # superseded: the newer entry keeps its own schedule
             current.attempts += 1
             current.next_attempt_at = time.time() + backoff_delay(current.attempts)
+            current.status = REJECTED if permanent else PENDING
             current.last_error = redact(error)[:2000]
             atomic_write_text(folder / entry.filename, json.dumps(asdict(current)))
             return current

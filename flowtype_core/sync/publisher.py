@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from flowtype_core.errors import PermanentWriteError
 from flowtype_core.fingerprint import PARTICIPANT_ROW
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.redaction import redact
 from flowtype_core.store.csv_store import SessionStore
 from flowtype_core.sync.history import SyncHistory, SyncRun
-from flowtype_core.sync.outbox import SESSION_ROW, Outbox, OutboxEntry
+from flowtype_core.sync.outbox import REJECTED, SESSION_ROW, Outbox, OutboxEntry
 
 log = logging.getLogger(__name__)
 IDLE_POLL_S = 5.0
@@ -94,7 +95,7 @@ class Publisher:
             )
             total = done = 0
             for entry in self.outbox.entries(due_only=not force):
-                if entry.lakehouse in self.lakehouses:
+                if entry.lakehouse in self.lakehouses and entry.status != REJECTED:
                     by_lakehouse[entry.lakehouse][(entry.participant_id, entry.session_id)].append(entry)
                     total += 1
             for name, sessions in by_lakehouse.items():
@@ -115,20 +116,27 @@ class Publisher:
         try:
             sections, rows = self._push(self.lakehouses[name], batch)
         except Exception as exc:  # any failure keeps the work in the outbox
+            permanent = isinstance(exc, PermanentWriteError)
             message = redact(f"{type(exc).__name__}: {exc}")
             report.failures[name] = message
             log.warning(
-                "lakehouse %s: push of %d session(s) failed, will retry: %s", name, len(batch), message
+                "lakehouse %s: push of %d session(s) failed, %s: %s",
+                name,
+                len(batch),
+                "rejected for good, kept in the outbox as rejected (resync after fixing)"
+                if permanent
+                else "will retry",
+                message,
             )
             for entry in entries:
-                self.outbox.failed(entry, message)
+                self.outbox.failed(entry, message, permanent=permanent)
             self.history.record(
                 SyncRun(
                     "publish",
                     name,
                     seconds=round(time.perf_counter() - started, 4),
                     sections=len(entries),
-                    status="failed",
+                    status=REJECTED if permanent else "failed",
                     error=message,
                 )
             )

@@ -34,7 +34,7 @@ def test_precedence_override_then_env_then_secrets_file(tmp_path):
 @pytest.mark.parametrize(
     ("env", "named"),
     [
-        ({"FLOWTYPE_LAKEHOUSE": "databricks"}, "DATABRICKS_SERVER_HOSTNAME is not set"),
+        ({"FLOWTYPE_LAKEHOUSE": "databricks"}, "DATABRICKS_HOST (or DATABRICKS_SERVER_HOSTNAME) is not set"),
         (
             {
                 "FLOWTYPE_LAKEHOUSE": "both",
@@ -42,7 +42,7 @@ def test_precedence_override_then_env_then_secrets_file(tmp_path):
                 "DATABRICKS_HTTP_PATH": "/sql/1.0/warehouses/abc",
                 "DATABRICKS_ACCESS_TOKEN": TOKEN,
             },
-            "DATABRICKS_SERVER_HOSTNAME still holds a placeholder",
+            "DATABRICKS_HOST (or DATABRICKS_SERVER_HOSTNAME) still holds a placeholder",
         ),
         (
             {
@@ -59,11 +59,19 @@ def test_precedence_override_then_env_then_secrets_file(tmp_path):
                 "DATABRICKS_SERVER_HOSTNAME": "adb-1.azuredatabricks.net",
                 "DATABRICKS_ACCESS_TOKEN": TOKEN,
             },
-            "DATABRICKS_HTTP_PATH is not set",
+            "DATABRICKS_HTTP_PATH (or DATABRICKS_WAREHOUSE_ID) is not set",
         ),
         (
             {"FLOWTYPE_RUNNER": "databricks", "DATABRICKS_HOST": "https://adb-1.azuredatabricks.net"},
-            "DATABRICKS_ACCESS_TOKEN is not set",
+            "no Databricks credentials are set: give DATABRICKS_ACCESS_TOKEN",
+        ),
+        (
+            {
+                "FLOWTYPE_RUNNER": "databricks",
+                "DATABRICKS_HOST": "https://adb-1.azuredatabricks.net",
+                "DATABRICKS_CLIENT_ID": "app-id",
+            },
+            "DATABRICKS_CLIENT_SECRET is not set (DATABRICKS_CLIENT_ID is)",
         ),
     ],
 )
@@ -114,7 +122,7 @@ def test_tokens_never_reach_a_log_line(caplog):
     assert redaction.redact(f"x {TOKEN} y") == f"x {redaction.MASK} y"
 
 
-def test_a_runner_with_oauth_client_credentials_needs_no_token():
+def test_oauth_client_credentials_serve_the_runner_and_the_warehouse():
     env = {
         "FLOWTYPE_RUNNER": "databricks",
         "DATABRICKS_HOST": "https://adb-1.azuredatabricks.net",
@@ -123,10 +131,57 @@ def test_a_runner_with_oauth_client_credentials_needs_no_token():
     }
     settings = load_settings(environ=env, secrets_file="/nonexistent")
     assert settings.databricks.client_id == "app-id"
+    assert settings.databricks.auth_type == "oauth-m2m"
     assert "oauth-secret-value" not in repr(settings)
     assert redaction.redact("x oauth-secret-value") == f"x {redaction.MASK}"
-    with pytest.raises(ConfigError, match="DATABRICKS_ACCESS_TOKEN"):
-        load_settings(
-            environ={**env, "FLOWTYPE_LAKEHOUSE": "databricks", "DATABRICKS_HTTP_PATH": "/sql/1.0/w/x"},
-            secrets_file="/nonexistent",
-        )
+    both = load_settings(
+        environ={**env, "FLOWTYPE_LAKEHOUSE": "databricks", "DATABRICKS_WAREHOUSE_ID": "abc123"},
+        secrets_file="/nonexistent",
+    )
+    assert both.databricks.http_path == "/sql/1.0/warehouses/abc123"
+
+
+@pytest.mark.parametrize(
+    ("env", "auth_type"),
+    [
+        ({"DATABRICKS_TOKEN": TOKEN}, "pat"),
+        ({"DATABRICKS_CLIENT_ID": "id", "DATABRICKS_CLIENT_SECRET": "s3cret-value"}, "oauth-m2m"),
+        ({"DATABRICKS_AUTH_TYPE": "databricks-cli"}, "oauth-u2m"),
+        ({"DATABRICKS_AUTH_TYPE": "external-browser"}, "oauth-u2m"),
+    ],
+)
+def test_any_complete_sign_in_method_passes_strict_mode(env, auth_type, tmp_path):
+    settings = load_settings(
+        environ={
+            "FLOWTYPE_LAKEHOUSE": "databricks",
+            "DATABRICKS_HOST": "https://adb-1.azuredatabricks.net",
+            "DATABRICKS_HTTP_PATH": "/sql/1.0/warehouses/abc",
+            "DATABRICKS_CONFIG_FILE": str(tmp_path / "none.cfg"),
+            **env,
+        },
+        secrets_file="/nonexistent",
+    )
+    assert settings.databricks.auth_type == auth_type
+
+
+def test_a_profile_supplies_host_and_oauth_credentials(tmp_path):
+    cfg = tmp_path / "databrickscfg"
+    cfg.write_text(
+        "[sp]\nhost = https://adb-9.azuredatabricks.net\nclient_id = sp-id\nclient_secret = sp-secret-value\n"
+        "warehouse_id = wh9\n"
+    )
+    settings = load_settings(
+        environ={
+            "FLOWTYPE_LAKEHOUSE": "databricks",
+            "DATABRICKS_PROFILE": "sp",
+            "DATABRICKS_CONFIG_FILE": str(cfg),
+        },
+        secrets_file="/nonexistent",
+    )
+    db = settings.databricks
+    assert (db.server_hostname, db.http_path, db.auth_type) == (
+        "adb-9.azuredatabricks.net",
+        "/sql/1.0/warehouses/wh9",
+        "oauth-m2m",
+    )
+    assert redaction.redact("sp-secret-value") == redaction.MASK

@@ -14,14 +14,11 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from flowtype_core.errors import ConfigError, InvalidInput, LakehouseUnavailable
-from flowtype_core.lakehouse.databricks import (
-    MAX_PARAMETERS,
-    STALE_STAGING_SECONDS,
-    DatabricksLakehouse,
-    DatabricksStatementError,
-)
+from flowtype_core.lakehouse.databricks import STALE_STAGING_SECONDS, DatabricksLakehouse
+from flowtype_core.lakehouse.databricks_rows import MAX_PARAMETERS
 from flowtype_core.redaction import MASK
 from flowtype_core.schema import KEYSTROKES
+from flowtype_core.workspace.sql import DatabricksStatementError
 from tests.lakehouse.conftest import databricks_settings
 from tests.lakehouse.rows import T0, batch, ordered, section, session
 from tests.support.databricks_sql_server import MAX_PARAMETER_BYTES, DatabricksSqlServer
@@ -75,7 +72,7 @@ def test_a_bulk_batch_is_staged_in_the_volume_with_a_constant_number_of_statemen
         assert_frame_equal(ordered(got, KEYSTROKES.key), ordered(keystrokes, KEYSTROKES.key))
     assert counts[0] == counts[1]
     assert not list(warehouse.volumes_root.rglob("*.parquet"))  # staged files are removed
-    assert not list(Path(databricks._staging_dir()).iterdir())  # and the local copies too
+    assert not list(databricks._staging.iterdir())  # and the local copies too
 
 
 def test_rejected_ids_cost_no_statement(
@@ -249,7 +246,7 @@ def test_tls_with_a_trusted_certificate_works_and_an_untrusted_one_is_refused(tm
         trusted = DatabricksLakehouse(
             databricks_settings(server, tmp_path / "a", tls_ca_file=str(server.ca_file))
         )
-        assert trusted._connect_kwargs["_connection_uri"].startswith("https://127.0.0.1:")
+        assert trusted._warehouse._connect_kwargs["_connection_uri"].startswith("https://127.0.0.1:")
         sections, keystrokes = batch(
             *(section("p1", f"t_s{i:03d}", 300, sentence="y" * 90) for i in range(40))
         )

@@ -9,7 +9,8 @@ the real warehouse would reject is never silently accepted here. Mapping:
   `TIMESTAMP`; `"text"` is a string literal, as in Spark; Spark backslash escapes are decoded.
 - Native parameters: `:name` / `?` -> `CAST($name AS <type>)`, the type the client sent; VOID -> NULL.
 - `inline(x)` -> `unnest(x, max_depth := 2)`, `explode` -> `unnest`, `from_json(x, '<DDL>')` with the
-  DDL schema turned into DuckDB's JSON structure, `timestamp_micros` -> `make_timestamptz`,
+  DDL schema turned into DuckDB's JSON structure (lenient, as Databricks: malformed text is NULL),
+  `raise_error(msg)` -> `error(...)` reported as USER_RAISED_EXCEPTION, `timestamp_micros` -> `make_timestamptz`,
   `read_files('/Volumes/...', format => 'parquet')` and ``parquet.`/Volumes/...` `` -> `read_parquet`.
 - `a <=> b` (null-safe equality) -> `a IS NOT DISTINCT FROM b`
   (https://docs.databricks.com/en/sql/language-manual/functions/eqnullsafesign.html).
@@ -488,9 +489,19 @@ class _Translator:
             if len(args) != 2 or len(args[1]) != 1 or self.tokens[args[1][0]].kind != "str":
                 raise DialectError("INVALID_SCHEMA", "from_json needs a literal DDL schema", "42K07")
             structure = json_structure(parse_type(string_value(self.tokens[args[1][0]])))
-            self.out.append("from_json(")
+            # Databricks parses PERMISSIVE by default: malformed JSON is NULL, a mistyped field NULL
+            # (https://docs.databricks.com/aws/en/sql/language-manual/functions/from_json); DuckDB
+            # raises on malformed text, so `try` gives the warehouse's NULL instead.
+            self.out.append("try(from_json(")
             self.emit_range(args[0][0], args[0][-1] + 1)
-            self.out.append(", " + sql_string(json.dumps(structure)) + ")")
+            self.out.append(", " + sql_string(json.dumps(structure)) + "))")
+            return close + 1
+        if name == "raise_error":
+            # https://docs.databricks.com/aws/en/sql/language-manual/functions/raise_error: the
+            # statement fails with error class USER_RAISED_EXCEPTION and the message given.
+            self.out.append("error('[USER_RAISED_EXCEPTION] ' || ")
+            self.emit_range(open_index + 1, close)
+            self.out.append(")")
             return close + 1
         if name == "read_files":
             args = self.arguments(open_index, close)

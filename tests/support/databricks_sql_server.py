@@ -80,10 +80,12 @@ _ERRORS = [  # (DuckDB exception, pattern in its message, Databricks error class
     (duckdb.ParserException, r"", "PARSE_SYNTAX_ERROR", "42601"),
     (duckdb.ConversionException, r"", "CAST_INVALID_INPUT", "22018"),
     (duckdb.BinderException, r"", "UNRESOLVED_COLUMN", "42703"),
+    (duckdb.InvalidInputException, r"\[USER_RAISED_EXCEPTION\]", "USER_RAISED_EXCEPTION", "P0001"),
     (duckdb.InvalidInputException, r"", "INVALID_PARAMETER_VALUE", "22023"),
     (duckdb.IOException, r"", "PATH_NOT_FOUND", "42K03"),
 ]
 _TTYPE = ttypes.TTypeId
+_refusal = threading.local()  # an HTTP refusal the Thrift handler asks its request's thread to send
 
 
 @dataclass(frozen=True)
@@ -330,6 +332,14 @@ class _Service:
             session = self.sessions.get(req.sessionHandle.sessionId.guid)
         if session is None:
             return ttypes.TExecuteStatementResp(status=_invalid_handle("Session"))
+        try:
+            _parameters(req.parameters or [])
+        except DialectError as exc:
+            # Over the statement limits the warehouse refuses the request itself: HTTP 400, which the
+            # connector raises as a RequestError without retrying
+            # (https://docs.databricks.com/aws/en/dev-tools/python-sql-connector).
+            _refusal.reply = (400, str(exc))
+            return ttypes.TExecuteStatementResp(status=STATUS_OK)
         op = _Operation(_new_guid(), session, req.statement, lz4=bool(req.canDecompressLZ4Result))
         with self.lock:
             self.operations[op.guid] = op
@@ -752,7 +762,13 @@ class _Handler(BaseHTTPRequestHandler):
             reason = "Invalid access token." if self.headers.get("Authorization") else "Missing access token."
             self._reply(403, reason.encode(), {"x-databricks-reason-phrase": reason})
             return
-        self._reply(200, owner._thrift(body), {"Content-Type": "application/x-thrift"})
+        _refusal.reply = None
+        reply = owner._thrift(body)
+        if _refusal.reply is not None:
+            code, reason = _refusal.reply
+            self._reply(code, reason.encode(), {"x-databricks-reason-phrase": reason})
+            return
+        self._reply(200, reply, {"Content-Type": "application/x-thrift"})
 
     def do_PUT(self) -> None:
         self._staging("PUT")

@@ -17,10 +17,9 @@ import pytest
 from databricks import sql as dbsql
 from deltalake import DeltaTable, write_deltalake
 
-from flowtype_core import Workbench, open_workbench
+from flowtype_core import Workbench, backends, open_workbench
 from flowtype_core.demo import generate_demo
 from flowtype_core.errors import LakehouseUnavailable
-from flowtype_core.lakehouse import registry
 from flowtype_core.lakehouse.local_delta import LocalDeltaLakehouse
 from flowtype_core.schema import TABLES
 from flowtype_core.sync.service import SyncService
@@ -83,7 +82,7 @@ class LocalBackend:
     def force_errors(self, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
         """Lakehouses opened from now on fail every read and write with `message`."""
         monkeypatch.setattr(FailingLocalDelta, "message", message)
-        monkeypatch.setitem(registry.BACKENDS, "local", f"{__name__}:FailingLocalDelta")
+        monkeypatch.setitem(backends.LAKEHOUSES, "local", f"{__name__}:FailingLocalDelta")
 
     def close(self) -> None:
         if self.away.exists():

@@ -14,11 +14,14 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.ids import check_id
 from flowtype_core.store.atomic import atomic_write_text
+
+if TYPE_CHECKING:
+    from flowtype_core.config import Settings
 
 PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED = "pending", "running", "succeeded", "failed", "cancelled"
 TASK_STATES = (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED)
@@ -140,6 +143,11 @@ class Runner(ABC):
 
     def __init__(self, store: RunStore) -> None:
         self.store = store
+
+    @classmethod
+    def settings_problems(cls, settings: Settings) -> list[str]:
+        """What this runner still needs from the settings (strict mode); a local one needs nothing."""
+        return []
 
     @abstractmethod
     def start(self, target: str) -> RunRecord:

@@ -34,7 +34,9 @@ from flowtype_core.pipeline.runners.base import (
 )
 from flowtype_core.pipeline.runners.volume_files import Volume, download_model, upload_sessions
 from flowtype_core.ranker.model import ModelRegistry, models_dir_of
-from flowtype_core.redaction import redact, register_secret
+from flowtype_core.redaction import redact
+from flowtype_core.workspace.auth import workspace_client
+from flowtype_core.workspace.settings import workspace_problems
 
 _WAITING = {"PENDING", "QUEUED", "BLOCKED", "WAITING_FOR_RETRY"}
 _GOING = {"RUNNING", "TERMINATING"}
@@ -69,9 +71,11 @@ class DatabricksJobsRunner(Runner):
 
     name = "databricks"
 
-    def __init__(self, settings: Settings) -> None:
-        from databricks.sdk import WorkspaceClient
+    @classmethod
+    def settings_problems(cls, settings: Settings) -> list[str]:
+        return workspace_problems(settings.databricks)
 
+    def __init__(self, settings: Settings) -> None:
         super().__init__(RunStore(settings.data_dir))
         db = settings.databricks
         if not db.job_id:
@@ -82,13 +86,7 @@ class DatabricksJobsRunner(Runner):
         self.job_id = int(db.job_id)
         self.data_dir = settings.data_dir
         self.volume = Volume.of(db)
-        register_secret(db.token)
-        auth: dict[str, Any] = {"host": db.host_url} if db.host_url else {}
-        if db.token:
-            auth |= {"token": db.token, "auth_type": "pat"}
-        elif db.profile:
-            auth["profile"] = db.profile
-        self.client = WorkspaceClient(**auth)
+        self.client = workspace_client(db)
 
     def _job_task(self, task_key: str) -> dict[str, Any]:
         """The job's own definition of one task, as a one-time-run task (no dependencies)."""

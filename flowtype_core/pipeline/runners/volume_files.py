@@ -19,14 +19,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from flowtype_core.config import DatabricksSettings
 from flowtype_core.errors import FlowTypeError
-from flowtype_core.lakehouse.databricks import check_name
 from flowtype_core.pipeline.layers import list_sources
 from flowtype_core.pipeline.tables import SOURCE_FILE
 from flowtype_core.ranker.model import ModelRecord, ModelRegistry, version_number
 from flowtype_core.redaction import redact
 from flowtype_core.store.atomic import atomic_write_text, folder_lock
+from flowtype_core.workspace.settings import DatabricksSettings, check_name
 
 if TYPE_CHECKING:
     from databricks.sdk.service.files import FilesAPI
