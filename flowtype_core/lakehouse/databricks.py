@@ -17,6 +17,7 @@ checked on the warehouse side); the connection, sign-in and error mapping are
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 import threading
@@ -24,6 +25,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -181,12 +183,12 @@ class DatabricksLakehouse(Lakehouse):
         cutoff_ms = (time.time() - STALE_STAGING_SECONDS) * 1000
         removed = 0
         for batch in self._list_volume(self.volume_dir):
-            if not batch["name"].endswith("/"):
+            if not is_listed_folder(batch):
                 continue
             folder = f"{self.volume_dir}/{batch['name'].rstrip('/')}"
             for entry in self._list_volume(folder):
-                if not entry["name"].endswith("/") and entry["modification_time"] < cutoff_ms:
-                    self._execute(f"REMOVE {literal(folder + '/' + entry['name'])}")
+                if not is_listed_folder(entry) and listed_time_ms(entry) < cutoff_ms:
+                    self._execute(f"REMOVE {literal(folder + '/' + entry['name'].rstrip('/'))}")
                     removed += 1
         return removed
 
@@ -195,7 +197,7 @@ class DatabricksLakehouse(Lakehouse):
         try:
             return [row.asDict() for row in self._execute(f"LIST {literal(folder)}")]
         except DatabricksStatementError as exc:
-            if "FILE_NOT_FOUND" in str(exc) or "does not exist" in str(exc):
+            if _MISSING_FOLDER.search(str(exc)):
                 return []
             raise
 
@@ -312,3 +314,27 @@ class DatabricksLakehouse(Lakehouse):
 
     def _execute(self, sql: str, params: dict[str, str] | None = None, *, arrow: bool = False) -> Any:
         return self._warehouse.execute(sql, params, arrow=arrow)
+
+
+# LIST answers path, name, size, modification_time
+# (https://docs.databricks.com/aws/en/sql/language-manual/sql-ref-syntax-aux-list); whether a folder's
+# name ends in "/" and whether the time is epoch milliseconds or a TIMESTAMP is not promised, so
+# both are read either way. Staging writes only `<batch>/<table>.parquet`: anything else is a folder.
+_MISSING_FOLDER = re.compile(r"FILE_NOT_FOUND|PATH_NOT_FOUND|NOT_FOUND|does not exist|No such file", re.I)
+
+
+def is_listed_folder(entry: dict[str, Any]) -> bool:
+    """A LIST row of a folder: a trailing slash, or (without one) a name that is not a staged file."""
+    name = str(entry.get("name") or "")
+    return name.endswith("/") or not name.endswith(".parquet")
+
+
+def listed_time_ms(entry: dict[str, Any]) -> float:
+    """A LIST row's modification time as epoch milliseconds (given as a number or a timestamp)."""
+    value = entry.get("modification_time")
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.timestamp() * 1000
+    if isinstance(value, str):
+        return listed_time_ms({"modification_time": datetime.fromisoformat(value)})
+    return float(value or 0)

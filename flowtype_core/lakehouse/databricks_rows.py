@@ -129,7 +129,8 @@ class Rows:
         )
         return (
             f"SELECT r.* FROM ({source}) AS r CROSS JOIN (SELECT CASE WHEN {counts} THEN 0 "
-            f"ELSE raise_error({message}) END AS `_ft_checked` FROM ({source}) AS c) AS k"
+            f"ELSE raise_error({message}) END AS `_ft_checked` FROM ({source}) AS c) AS k "
+            "WHERE k.`_ft_checked` = 0"  # referenced, so no optimizer may drop the check
         )
 
     def from_parquet(self, path: str) -> str:

@@ -33,6 +33,12 @@ _PLACEHOLDER_MARKERS = (
     "placeholder",
     "todo",
 )
+SIGN_IN_SETTINGS = {  # what to check when a sign-in method is refused
+    "pat": "DATABRICKS_ACCESS_TOKEN",
+    "oauth-m2m": "DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET",
+    "oauth-u2m": "`databricks auth login --host <workspace>`",
+    "profile": "the DATABRICKS_PROFILE section of ~/.databrickscfg",
+}
 HOW_TO_FIX = (
     "Set them as environment variables or in .streamlit/secrets.toml (see "
     ".streamlit/secrets.toml.example), use DATABRICKS_PROFILE for a ~/.databrickscfg profile, or set "

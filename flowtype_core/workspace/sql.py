@@ -29,7 +29,7 @@ from thrift.transport.TTransport import TTransportException
 from flowtype_core.errors import ConfigError, FlowTypeError, LakehouseUnavailable, PermanentWriteError
 from flowtype_core.redaction import redact, register_secret
 from flowtype_core.workspace.auth import credentials_provider
-from flowtype_core.workspace.settings import LOCAL_HOSTS, DatabricksSettings
+from flowtype_core.workspace.settings import LOCAL_HOSTS, SIGN_IN_SETTINGS, DatabricksSettings
 
 log = logging.getLogger(__name__)
 # The connector sets its "unsafe" logger to DEBUG and dumps whole requests and result batches
@@ -146,8 +146,9 @@ class Warehouse:
     def _unavailable(self, exc: BaseException) -> str:
         detail = getattr(exc, "message", None) or str(exc)
         hint = "the CSV store keeps the data and the outbox retries"
-        if re.search(r"Invalid access token|\b40[13]\b|UNAUTHORIZED|Forbidden", detail, re.I):
-            hint = "check DATABRICKS_ACCESS_TOKEN (or DATABRICKS_PROFILE); " + hint
+        if re.search(r"Invalid access token|\b40[13]\b|UNAUTHORIZED|Forbidden|invalid_client", detail, re.I):
+            method = self._db.auth_type
+            hint = f"check {SIGN_IN_SETTINGS.get(method, 'the credentials')} (sign-in: {method}); " + hint
         return redact(
             f"Databricks SQL warehouse {self._host} is unavailable ({type(exc).__name__}: {detail}); {hint}"
         )

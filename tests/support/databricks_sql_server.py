@@ -6,7 +6,8 @@ It speaks the connector's Thrift-over-HTTP protocol with the connector's own gen
 - sessions, `runAsync` execution with direct results, polling, Arrow result pages with the
   client's row offsets, `numModifiedRows`, cancel and close; errors as error states, so the client
   raises `ServerOperationError` with a Databricks-style `[ERROR_CLASS] message`;
-- a bearer token check (a wrong token gets HTTP 403, as from the real service);
+- a bearer token check (a wrong token gets HTTP 403, as from the real service), and the OAuth M2M
+  token endpoint that hands a service principal that token;
 - Unity Catalog volumes: `CREATE VOLUME`, `LIST`, and `PUT`/`GET`/`REMOVE` staging commands answered
   with presigned URLs on this same server that the client then calls itself, files kept under `root`;
 - the production limits that shape the client: 255 parameters and 1 MiB of parameter values;
@@ -17,6 +18,7 @@ It speaks the connector's Thrift-over-HTTP protocol with the connector's own gen
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime
 import ipaddress
@@ -27,6 +29,7 @@ import socket
 import ssl
 import threading
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -755,6 +758,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         owner = self.server.owner
         body = self._body()
+        if self.path == "/oidc/v1/token":
+            self._token_grant(body)
+            return
         if self.path.split("?")[0] != owner.http_path:
             self._reply(404, b"no warehouse at this path")
             return
@@ -774,7 +780,35 @@ class _Handler(BaseHTTPRequestHandler):
         self._staging("PUT")
 
     def do_GET(self) -> None:
+        if self.path == "/oidc/.well-known/oauth-authorization-server":
+            # OAuth M2M discovery, then a client-credentials grant at the token endpoint
+            # (https://docs.databricks.com/aws/en/dev-tools/auth/oauth-m2m).
+            base = self.server.owner.url
+            body = {
+                "authorization_endpoint": f"{base}/oidc/v1/authorize",
+                "token_endpoint": f"{base}/oidc/v1/token",
+            }
+            self._reply(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+            return
+        if self.path == "/.well-known/databricks-config":
+            # Host metadata: where the workspace's OIDC endpoints are (databricks-sdk reads
+            # `oidc_endpoint` from it to find the token endpoint for OAuth).
+            body = {"oidc_endpoint": f"{self.server.owner.url}/oidc", "workspace_id": "1234567890"}
+            self._reply(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+            return
         self._staging("GET")
+
+    def _token_grant(self, body: bytes) -> None:
+        """The client-credentials grant: HTTP Basic with the service principal's id and secret."""
+        owner = self.server.owner
+        form = dict(urllib.parse.parse_qsl(body.decode()))
+        expected = "Basic " + base64.b64encode(f"{owner.client_id}:{owner.client_secret}".encode()).decode()
+        if form.get("grant_type") != "client_credentials" or self.headers.get("Authorization") != expected:
+            self._reply(401, b'{"error": "invalid_client"}', {"Content-Type": "application/json"})
+            return
+        owner.tokens_granted += 1
+        grant = {"access_token": owner.token, "token_type": "Bearer", "expires_in": 3600, "scope": "all-apis"}
+        self._reply(200, json.dumps(grant).encode(), {"Content-Type": "application/json"})
 
     def do_DELETE(self) -> None:
         self._staging("REMOVE")
@@ -813,8 +847,13 @@ class DatabricksSqlServer:
         page_rows: int = 10_000,
         direct_results_wait: float = 10.0,
         tls: bool = False,
+        client_id: str = "flowtype-app-sp",
+        client_secret: str = "dose0123456789abcdef",
     ) -> None:
         self.root = Path(root)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.tokens_granted = 0
         self.database = self.root / "warehouse.duckdb"
         self.volumes_root = self.root / "volumes"
         self.token = token
