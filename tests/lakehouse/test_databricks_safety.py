@@ -54,7 +54,9 @@ def test_a_wrong_client_secret_is_refused(warehouse: DatabricksSqlServer, tmp_pa
         warehouse, tmp_path, token="", client_id=warehouse.client_id, client_secret="wrong-secret"
     )
     backend = DatabricksLakehouse(settings)
-    with pytest.raises(LakehouseUnavailable, match=r"invalid_client.*DATABRICKS_CLIENT_SECRET \(sign-in: oauth-m2m\)") as caught:
+    with pytest.raises(
+        LakehouseUnavailable, match=r"invalid_client.*DATABRICKS_CLIENT_SECRET \(sign-in: oauth-m2m\)"
+    ) as caught:
         backend.read_table("sections")
     backend.close()
     assert "wrong-secret" not in str(caught.value)
