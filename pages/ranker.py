@@ -6,7 +6,7 @@ import streamlit as st
 from flowtype_core.ranker import ModelRegistry, models_dir_of, recommend_sentences
 from ui.auth import require_role
 from ui.pipeline_widgets import RUN_KEY, fetch_models, live_run, pipeline_runner, start_run
-from ui.ranker_charts import baselines_chart
+from ui.ranker_charts import baselines_chart, version_rows
 from ui.resources import show_error, workbench
 
 user = require_role("researcher")
@@ -39,6 +39,13 @@ if not versions:
     st.stop()
 
 current = registry.current()
+st.subheader("Versions")
+st.caption(
+    "Every version's held-out metrics side by side. A new version is served only when it beats the "
+    "served one on the same held-out folds; any version can still be served by hand."
+)
+st.dataframe(version_rows(versions, current.version if current else None), hide_index=True, width="stretch")
+
 names = [v.version for v in reversed(versions)]
 chosen = st.selectbox(
     "Model version", names, index=names.index(current.version) if current else 0, help="newest first"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import plotly.express as px
 import plotly.graph_objects as go
+
+from flowtype_core.ranker import ModelRecord
 
 KS = (5, 10)
 # Categorical colours: @5 and @10 are two kinds of bar, not two points on a scale.
@@ -68,3 +71,27 @@ def baselines_chart(
         xaxis={"title": ""},
     )
     return figure
+
+
+def version_rows(versions: Sequence[ModelRecord], served: str | None) -> list[dict[str, Any]]:
+    """One row per model version, newest first: held-out metrics side by side and the serving call."""
+    rows = []
+    for record in reversed(versions):
+        metrics = record.metrics
+        held_out = metrics["held_out"]
+        best = metrics["best_heuristic"]
+        low, high = metrics.get("intervals", {}).get("model", {}).get("ndcg@5", [None, None])
+        rows.append(
+            {
+                "version": record.version + (" (served)" if record.version == served else ""),
+                "trained": record.created_at.replace("T", " ")[:16],
+                "NDCG@5": round(held_out["model"]["ndcg@5"], 3),
+                "95 % interval": f"{low:.3f}-{high:.3f}" if low is not None else "",
+                "NDCG@10": round(held_out["model"]["ndcg@10"], 3),
+                "best baseline": best.replace("_", " "),
+                "margin @5": round(held_out["model"]["ndcg@5"] - held_out[best]["ndcg@5"], 3),
+                "typists": metrics["evaluation"]["participants"],
+                "serving": metrics.get("serving", {}).get("reason", ""),
+            }
+        )
+    return rows

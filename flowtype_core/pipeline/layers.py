@@ -384,9 +384,10 @@ def _gold_group(
 
 # -- train_ranker ---------------------------------------------------------------------------------
 def run_train_ranker(ctx: PipelineContext) -> LayerResult:
-    """Train and register the ranker from the gold ranker tables, unless the current model already
+    """Train and register the ranker from the gold ranker tables, unless the newest version already
     learnt from exactly this data (same fingerprint) with the same feature code: then nothing is
-    trained or written."""
+    trained or written. A new version is served only if it beats the current one (see
+    `ranker.train.serving_decision`)."""
 
     def work(result: LayerResult) -> None:
         gold = read_gold(ctx.catalog)
@@ -394,15 +395,18 @@ def run_train_ranker(ctx: PipelineContext) -> LayerResult:
             raise FlowTypeError("the gold ranker tables do not exist yet: run gold first")
         examples, units = gold.examples, gold.units
         result.rows_in = examples.height
-        current = ModelRegistry(ctx.models_dir).current()
+        # The newest version, served or not: a version that lost to the current one on these very
+        # folds would lose again, so the same data is not retrained every run.
+        versions = ModelRegistry(ctx.models_dir).versions()
+        newest = versions[-1] if versions else None
         fingerprint = gold.fingerprint()
         up_to_date = (
-            current is not None
-            and current.training_data.get("fingerprint") == fingerprint
-            and current.params.get("features_version") == FEATURES_VERSION  # same data, same feature code
+            newest is not None
+            and newest.training_data.get("fingerprint") == fingerprint
+            and newest.params.get("features_version") == FEATURES_VERSION  # same data, same feature code
         )
         if up_to_date:
-            record, result.details["trained"] = current, False
+            record, result.details["trained"] = newest, False
         else:
             record = train_from_frames(
                 examples,
@@ -415,6 +419,7 @@ def run_train_ranker(ctx: PipelineContext) -> LayerResult:
         held_out = record.metrics["held_out"]
         result.details |= {
             "model_version": record.version,
+            "served": record.metrics.get("serving", {}).get("served", True),
             "model_path": record.model_path,
             "ndcg@5": record.ndcg5,
             "ndcg@10": float(held_out["model"]["ndcg@10"]),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -142,11 +142,15 @@ class _Reporter:
     def __init__(self, progress: Progress | None, should_cancel: ShouldCancel | None) -> None:
         self.progress = progress
         self.should_cancel = should_cancel
+        self.done = 0.0
 
     def __call__(self, fraction: float, message: str) -> None:
         self.check()
+        # Never backwards: steps' spans are summed in floats, so a step can start a hair before
+        # the previous one ended.
+        self.done = min(max(fraction, self.done), 1.0)
         if self.progress is not None:
-            self.progress(min(max(fraction, 0.0), 1.0), message)
+            self.progress(self.done, message)
 
     def check(self) -> None:
         if self.should_cancel is not None and self.should_cancel():
@@ -274,6 +278,57 @@ def fit_final(
     return RankerModel(fit_booster(featured, config, [callback]), population)
 
 
+def _config_of(params: dict[str, Any]) -> TrainConfig:
+    """The training configuration a registered version recorded in its params."""
+    return TrainConfig(
+        folds=params["folds"],
+        seed=params["seed"],
+        min_sections=params["min_sections"],
+        eval_participants=params["eval_participants"],
+        rounds=params["rounds"],
+        lgbm=dict(params["lightgbm"]),
+    )
+
+
+def serving_decision(
+    metrics: dict[str, Any],
+    data: TrainingData,
+    prepared: _Prepared,
+    config: TrainConfig,
+    current: ModelRecord | None,
+    report: _Reporter,
+) -> dict[str, Any]:
+    """Whether the new version should replace `current`: only if it ranks the same held-out folds
+    better (NDCG@5). The current version's figure on those folds is its own recorded one when it
+    saw the same data with the same fold scheme, else its configuration is cross-validated again
+    on this data's folds; a version from older feature code cannot be replayed and is kept."""
+    ours = float(metrics["held_out"]["model"]["ndcg@5"])
+    if current is None:
+        return {"served": True, "reason": "the first model version"}
+    decision: dict[str, Any] = {"against": current.version}
+    if current.params.get("features_version") != FEATURES_VERSION:
+        return decision | {
+            "served": False,
+            "reason": f"{current.version} has other feature code: it cannot be evaluated on these folds",
+        }
+    recorded = _config_of(current.params)
+    # Their model settings on our fold scheme: the same typists held out, the same sections ranked.
+    replay = replace(config, rounds=recorded.rounds, lgbm=recorded.lgbm)
+    if replay == recorded and current.training_data.get("fingerprint") == data.fingerprint():
+        theirs = current.ndcg5  # same data, same folds, same settings: its figure is reproducible
+    else:
+        report(0.75, f"cross-validating {current.version}'s settings on the same folds")
+        replayed, _ = cross_validate(prepared, replay, report, start=0.75, span=0.05)
+        theirs = float(replayed["held_out"]["model"]["ndcg@5"])
+    served = ours > theirs
+    verdict = "beats" if served else "does not beat"
+    return decision | {
+        "served": served,
+        "current_ndcg@5": theirs,
+        "reason": f"NDCG@5 {ours:.3f} {verdict} {current.version}'s {theirs:.3f} on the same held-out folds",
+    }
+
+
 def train_from_frames(
     examples: pl.DataFrame,
     units: pl.DataFrame,
@@ -284,16 +339,22 @@ def train_from_frames(
     should_cancel: ShouldCancel | None = None,
     source: str = "frames",
 ) -> ModelRecord:
-    """Evaluate, fit and register a model from gold frames (polars); the notebook entry point."""
+    """Evaluate, fit and register a model from gold frames (polars); the notebook entry point.
+
+    The new version becomes the served one only when it beats the current one on the same
+    held-out folds (`serving_decision`, recorded in its metrics under `serving`).
+    """
     config = config or TrainConfig()
     report = _Reporter(progress, should_cancel)
     data = TrainingData.of(examples, units, source)
     report(0.02, "laying out the training sections")
     prepared = _Prepared.of(data, config)
-    metrics, _ = cross_validate(prepared, config, report, start=0.05, span=0.75)
+    metrics, _ = cross_validate(prepared, config, report, start=0.05, span=0.7)
+    registry = ModelRegistry(models_dir)
+    metrics["serving"] = serving_decision(metrics, data, prepared, config, registry.current(), report)
     model = fit_final(prepared, config, report, start=0.8, span=0.15)
     report(0.96, "registering the model")
-    record = ModelRegistry(models_dir).register(
+    record = registry.register(
         model,
         metrics=metrics,
         params=config.to_dict(),
@@ -304,8 +365,10 @@ def train_from_frames(
             "sections": data.examples.height,
             "unit_rows": data.units.height,
         },
+        make_current=metrics["serving"]["served"],
     )
-    report(1.0, f"registered {record.version}: NDCG@5 {record.ndcg5:.3f} on held-out typists")
+    served = "served" if metrics["serving"]["served"] else "not served"
+    report(1.0, f"registered {record.version} ({served}): NDCG@5 {record.ndcg5:.3f} on held-out typists")
     return record
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ui.ranker_charts import K_COLOURS, baselines_chart, fitted_range
+from flowtype_core.ranker import ModelRecord
+from ui.ranker_charts import K_COLOURS, baselines_chart, fitted_range, version_rows
 
 HELD_OUT = {
     "random": {"ndcg@5": 0.41, "ndcg@10": 0.55},
@@ -41,3 +42,23 @@ def test_intervals_become_error_bars_inside_the_axis() -> None:
     low, high = figure.layout.yaxis.range
     assert low <= 0.41 - 0.03 and high >= 0.72 + 0.02
     assert not baselines_chart(HELD_OUT, "t").data[0].error_y.visible
+
+
+def _record(version: str, ndcg5: float, served: bool) -> ModelRecord:
+    held_out = {**HELD_OUT, "model": {"ndcg@5": ndcg5, "ndcg@10": 0.7}}
+    metrics = {
+        "held_out": held_out,
+        "intervals": {"model": {"ndcg@5": [ndcg5 - 0.02, ndcg5 + 0.02]}},
+        "best_heuristic": "population_key_cost",
+        "evaluation": {"participants": 156},
+        "serving": {"served": served, "reason": f"{version} reason"},
+    }
+    return ModelRecord(version, f"/m/{version}", "2026-12-03T12:00:00+00:00", metrics)
+
+
+def test_versions_side_by_side_newest_first_with_the_served_one_marked() -> None:
+    rows = version_rows([_record("v0001", 0.61, True), _record("v0002", 0.60, False)], "v0001")
+    assert [r["version"] for r in rows] == ["v0002", "v0001 (served)"]
+    assert [r["NDCG@5"] for r in rows] == [0.6, 0.61]
+    assert rows[1]["margin @5"] == round(0.61 - 0.59, 3)
+    assert rows[0]["95 % interval"] == "0.580-0.620" and rows[0]["serving"] == "v0002 reason"

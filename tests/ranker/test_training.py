@@ -19,7 +19,7 @@ from flowtype_core.ranker import (
 from flowtype_core.ranker.evaluation import HEURISTICS, RANDOM, evaluate
 from flowtype_core.ranker.features import History, targets_for
 from flowtype_core.ranker.peers import peer_scores
-from flowtype_core.ranker.train import fold_of
+from flowtype_core.ranker.train import LGBM_PARAMS, TrainConfig, fold_of
 from tests.ranker.conftest import models_root, participant_rows
 
 
@@ -85,7 +85,10 @@ def test_same_data_gives_the_same_metrics_and_fingerprint(gold: TrainingData, tr
     shuffled = TrainingData.of(gold.examples.sample(fraction=1.0, shuffle=True, seed=3), gold.units, "x")
     assert shuffled.fingerprint() == trained.training_data["fingerprint"]
     again = train_from_frames(shuffled.examples, shuffled.units, models_dir=models_root(trained))
-    assert again.metrics == trained.metrics
+    assert {k: v for k, v in again.metrics.items() if k != "serving"} == {
+        k: v for k, v in trained.metrics.items() if k != "serving"
+    }
+    assert again.metrics["serving"]["served"] is False  # an equal rerun does not replace the served one
     assert again.version != trained.version
     changed = gold.examples.with_columns(
         pl.when(pl.col("test_section_id") == gold.examples.item(0, "test_section_id"))
@@ -105,7 +108,8 @@ def test_registry_versions_files_and_current_pointer(trained: ModelRecord) -> No
     importance = trained.feature_importance
     assert set(importance) == set(load_model(folder).features) and max(importance.values()) > 0
     assert registry.current() is not None
-    assert registry.current().version == registry.versions()[-1].version
+    assert registry.current().version == trained.version  # first, and no rerun of it did better
+    assert trained.metrics["serving"] == {"served": True, "reason": "the first model version"}
     registry.set_current(trained.version)
     assert registry.current().version == trained.version
     assert load_model(folder / "model.txt").features == load_model(folder).features
@@ -134,3 +138,43 @@ def test_too_little_history_is_a_clear_error(gold: TrainingData, tmp_path: Path)
     one = participant_rows(gold.examples, {gold.examples.item(0, "participant_id")})
     with pytest.raises(Exception, match="at least 2 typists"):
         train_from_frames(one, gold.units, models_dir=tmp_path)
+
+
+def test_a_new_version_is_served_only_when_it_beats_the_current_on_the_same_folds(
+    gold: TrainingData, tmp_path: Path
+) -> None:
+    registry = ModelRegistry(tmp_path)
+    weak = TrainConfig(rounds=2, lgbm={**LGBM_PARAMS, "num_leaves": 2, "learning_rate": 0.01})
+    first = train_from_frames(gold.examples, gold.units, models_dir=tmp_path, config=weak)
+    assert registry.current().version == first.version
+
+    # The same data and settings again: its figure is the current one's, which it does not beat.
+    again = train_from_frames(gold.examples, gold.units, models_dir=tmp_path, config=weak)
+    assert again.metrics["serving"]["served"] is False
+    assert again.metrics["serving"]["current_ndcg@5"] == first.ndcg5 == again.ndcg5
+    assert registry.current().version == first.version
+
+    # Stronger settings beat the weak version's settings replayed on the same folds: served.
+    strong = train_from_frames(gold.examples, gold.units, models_dir=tmp_path)
+    serving = strong.metrics["serving"]
+    assert serving["served"] is True and serving["against"] == first.version
+    assert serving["current_ndcg@5"] == pytest.approx(first.ndcg5) and first.ndcg5 < strong.ndcg5
+    assert registry.current().version == strong.version
+
+    # On half the typists, the served version's settings are replayed on those folds, not taken
+    # from its record; the weak settings lose to them there too.
+    half = participant_rows(
+        gold.examples, set(gold.examples.get_column("participant_id").unique().sort()[:80])
+    )
+    units = gold.units.join(half.select("participant_id").unique(), on="participant_id")
+    lost = train_from_frames(half, units, models_dir=tmp_path, config=weak)
+    assert lost.metrics["serving"]["served"] is False
+    assert lost.metrics["serving"]["current_ndcg@5"] != strong.ndcg5
+    assert lost.metrics["serving"]["current_ndcg@5"] > lost.ndcg5
+    assert registry.current().version == strong.version
+    assert [v.version for v in registry.versions()] == [
+        first.version,
+        again.version,
+        strong.version,
+        lost.version,
+    ]
