@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -386,12 +387,18 @@ class Recorder:
 
     # bulk: demo data and dataset imports ------------------------------------------------------
     def ingest(
-        self, keystrokes: pl.DataFrame, sections: pl.DataFrame, sessions: pl.DataFrame
+        self,
+        keystrokes: pl.DataFrame,
+        sections: pl.DataFrame,
+        sessions: pl.DataFrame,
+        *,
+        progress: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
         """Write whole sessions at once through the same store and outbox.
 
         Sessions whose sections already hold exactly this content are skipped, so importing the
-        same data twice changes nothing, not even a timestamp.
+        same data twice changes nothing, not even a timestamp. `progress(done, total)` is called
+        after each session, written or skipped.
         """
         for frame, what in ((keystrokes, "keystrokes"), (sections, "sections"), (sessions, "sessions")):
             for column in ("participant_id", "session_id"):
@@ -399,7 +406,11 @@ class Recorder:
                     check_id(value, f"{what}.{column}")
         incoming = section_fingerprints(keystrokes, sections)
         report = IngestReport()
-        for (participant_id, session_id), group in sections.group_by(["participant_id", "session_id"]):
+        groups = sections.group_by(["participant_id", "session_id"])
+        total = sections.select("participant_id", "session_id").n_unique() if sections.height else 0
+        for done, ((participant_id, session_id), group) in enumerate(groups):
+            if progress is not None:
+                progress(done, total)  # sessions finished so far, written or skipped
             pid, sid = str(participant_id), str(session_id)
             stored = section_fingerprints(
                 self.store.read("keystrokes.csv", pid, sid), self.store.read("sections.csv", pid, sid)
@@ -418,4 +429,6 @@ class Recorder:
             report.written_sessions += 1
             report.written_sections += group.height
             report.written_keystrokes += presses.height
+        if progress is not None:
+            progress(total, total)
         return report

@@ -80,9 +80,24 @@ class Workbench:
         """Import the Aalto dataset's `<id>_keystrokes.txt` files through the live write path."""
         from flowtype_core.datasets.aalto import read_aalto
 
-        data = read_aalto(directory, progress=progress)
-        report = self.recorder.ingest(data.keystrokes, data.sections, data.sessions)
+        # Honest progress over the three phases, weighted roughly by their cost on the sample:
+        # reading the files, writing the CSV store, then pushing to the lakehouse.
+        report_to = progress or (lambda fraction, message: None)
+        data = read_aalto(directory, progress=lambda f, m: report_to(0.2 * f, f"Reading files: {m}"))
+        report = self.recorder.ingest(
+            data.keystrokes,
+            data.sections,
+            data.sessions,
+            progress=_phase(report_to, 0.2, 0.6, "Writing sessions to the CSV store"),
+        )
+        if wait:
+            self.publisher.drain(
+                progress=_phase(report_to, 0.6, 0.98, "Writing to the lakehouse (outbox entries)")
+            )
         published = self.publisher.wait_idle(timeout=600) if wait else False
+        report_to(
+            1.0, "Imported" if published or not wait else "Imported; some lakehouse writes wait in the outbox"
+        )
         return {
             "participants": data.sessions.height,
             "sections": data.sections.height,
@@ -117,3 +132,12 @@ def open_workbench(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     logging.getLogger("flowtype_core").debug("workbench at %s", settings.data_dir)
     return Workbench(settings)
+
+
+def _phase(
+    progress: Callable[[float, str], None], start: float, end: float, label: str
+) -> Callable[[int, int], None]:
+    """Map a phase's (done, total) onto its share [start, end] of one progress bar."""
+    return lambda done, total: progress(
+        start + (end - start) * done / max(total, 1), f"{label}: {done}/{total}"
+    )
