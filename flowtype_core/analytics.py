@@ -32,6 +32,8 @@ class Filters:
     start: date | None = None
     end: date | None = None
     valid_only: bool = True  # leave out sections the quality rules marked invalid (issue 13)
+    study: str | None = None  # only sections typed in this study (issue 17) ...
+    condition: str | None = None  # ... and in this condition of it
 
     def describe(self) -> str:
         """The narrowing in words, for an empty state that names its cause."""
@@ -44,6 +46,8 @@ class Filters:
             parts.append(_plural(len(self.sessions), "session"))
         if self.start is not None or self.end is not None:
             parts.append(f"dates {self.start or '…'} to {self.end or '…'}")
+        if self.study is not None:
+            parts.append(f"study {self.study}" + (f", condition {self.condition}" if self.condition else ""))
         return ", ".join(parts) or "no filter"
 
 
@@ -54,6 +58,9 @@ def _plural(count: int, noun: str) -> str:
 def load_keystrokes(lakehouse: Lakehouse, filters: Filters = Filters()) -> pl.DataFrame:
     """Keystrokes matching the filters (participant, session, press date range, validity)."""
     frame = _narrowed(_read(lakehouse, "keystrokes", filters), filters, "press_time")
+    if filters.study is not None:
+        chosen = _in_study(_read(lakehouse, "sections", filters), filters).select(SECTION_KEY)
+        frame = frame.join(chosen, on=list(SECTION_KEY), how="semi", maintain_order="left")
     if filters.valid_only:
         invalid = excluded_sections(lakehouse, filters).select(SECTION_KEY)
         frame = frame.join(invalid, on=list(SECTION_KEY), how="anti", maintain_order="left")
@@ -65,7 +72,7 @@ def excluded_sections(lakehouse: Lakehouse, filters: Filters = Filters()) -> pl.
 
     These are what `valid_only` leaves out; the page shows how many and why.
     """
-    sections = _narrowed(_read(lakehouse, "sections", filters), filters, "started_at")
+    sections = _in_study(_narrowed(_read(lakehouse, "sections", filters), filters, "started_at"), filters)
     return sections.filter(pl.col("valid").not_()).select(*SECTION_KEY, "quality_flags")
 
 
@@ -88,6 +95,32 @@ def _read(lakehouse: Lakehouse, table: str, filters: Filters) -> pl.DataFrame:
     if filters.participants:
         frame = frame.filter(pl.col("participant_id").is_in(list(filters.participants)))
     return frame
+
+
+def _in_study(sections: pl.DataFrame, filters: Filters) -> pl.DataFrame:
+    if filters.study is None:
+        return sections
+    sections = sections.filter(pl.col("study_id") == filters.study)
+    return (
+        sections if filters.condition is None else sections.filter(pl.col("condition") == filters.condition)
+    )
+
+
+def study_choices(lakehouse: Lakehouse) -> dict[str, list[str]]:
+    """Studies that have sections in the lakehouse, each with its conditions, for filter widgets."""
+    pairs = (
+        lakehouse.read_table("sections")
+        .select("study_id", "condition")
+        .drop_nulls("study_id")
+        .unique()
+        .sort("study_id", "condition")
+    )
+    choices: dict[str, list[str]] = {}
+    for study, condition in pairs.iter_rows():
+        choices.setdefault(study, [])
+        if condition is not None:
+            choices[study].append(condition)
+    return choices
 
 
 def _narrowed(frame: pl.DataFrame, filters: Filters, moment: str) -> pl.DataFrame:

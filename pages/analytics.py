@@ -21,7 +21,7 @@ from ui.analytics_figures import (
     standing_figure,
 )
 from ui.auth import require_role
-from ui.cache import dashboard, data_version, exclusions, sessions_of
+from ui.cache import dashboard, data_version, exclusions, sessions_of, studies_of
 from ui.resources import workbench
 
 VIEWS = ("Speed over sessions", "Population standing", "Timing", "Keyboard", "Digraphs", "Slips", "Export")
@@ -51,12 +51,18 @@ with st.sidebar:
     # Two optional days rather than one range widget: either end can be left open.
     start = st.date_input("From", value=None, help="Keep key presses made on or after this day (UTC)")
     end = st.date_input("To", value=None, help="Keep key presses made on or before this day (UTC)")
+    studies = {} if private else studies_of(data_key, version)
+    study = condition = None
+    if studies:
+        study = st.selectbox("Study", list(studies), index=None, placeholder="All data")
+        if study is not None and studies[study]:
+            condition = st.selectbox("Condition", studies[study], index=None, placeholder="All conditions")
     valid_only = st.toggle(
         "Valid sentences only",
         value=True,
         help="Leave out sentences the quality rules flagged (pasted, implausibly fast, tab hidden, …).",
     )
-filters = Filters(participants, sessions, start, end, valid_only)
+filters = Filters(participants, sessions, start, end, valid_only, study, condition)
 board = dashboard(filters, data_key, version)
 
 if board.keystrokes == 0:

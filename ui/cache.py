@@ -18,6 +18,7 @@ from flowtype_core.analytics import (
     flag_counts,
     load_keystrokes,
     session_choices,
+    study_choices,
 )
 from ui.resources import workbench
 
@@ -40,6 +41,12 @@ def dashboard(filters: Filters, data_dir: str, version: str) -> Dashboard:
 def sessions_of(participants: tuple[str, ...], data_dir: str, version: str) -> list[tuple[str, str]]:
     """(participant, session) pairs the dashboards can show, for the filter widgets."""
     return session_choices(workbench().lakehouse, participants)
+
+
+@st.cache_data(ttl=3600, max_entries=64)
+def studies_of(data_dir: str, version: str) -> dict[str, list[str]]:
+    """Studies with typed sentences and their conditions, for the filter widgets."""
+    return study_choices(workbench().lakehouse)
 
 
 @st.cache_data(ttl=3600, max_entries=64)
