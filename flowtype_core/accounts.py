@@ -13,6 +13,7 @@ import json
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -71,10 +72,13 @@ def _hash(password: str) -> str:
 class AccountStore:
     """Reads and writes `<data-dir>/users.json`; `sessions` holds the logins it opened."""
 
-    def __init__(self, data_dir: Path, cookie_key: str = "") -> None:
+    def __init__(
+        self, data_dir: Path, cookie_key: str = "", *, data_owner: Callable[[str], str | None] | None = None
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / "users.json"
         self._configured_key = cookie_key
+        self.data_owner = data_owner  # where data under a username already lives (ownership.py)
 
     @property
     def sessions(self) -> SessionRegistry:
@@ -109,6 +113,12 @@ class AccountStore:
             credentials = self._load()
             if username in credentials["usernames"]:
                 raise InvalidInput(f"the username {username!r} is taken")
+            owner = self.data_owner(username) if self.data_owner else None
+            if owner:
+                raise InvalidInput(
+                    f"the username {username!r} already owns data in {owner} (an imported typist or a "
+                    "deleted account): choose another username"
+                )
             if not credentials["usernames"] and role != "researcher":
                 raise InvalidInput("the first account must be a researcher")
             credentials["usernames"][username] = {

@@ -24,7 +24,7 @@ from flowtype_core.metrics import section_metrics
 from flowtype_core.quality import flag_sections
 from flowtype_core.schema import PARTICIPANTS, PROVENANCE_COLUMNS, SECTIONS, SESSIONS, STUDY_COLUMNS
 from flowtype_core.store.atomic import atomic_write_text
-from flowtype_core.store.csv_store import SessionStore
+from flowtype_core.store.csv_store import SessionStore, refuse_foreign
 from flowtype_core.studies.assignment import Assignment
 from flowtype_core.sync.publisher import Publisher
 
@@ -404,6 +404,7 @@ class Recorder:
             for column in ("participant_id", "session_id"):
                 for value in frame.get_column(column).unique().to_list():
                     check_id(value, f"{what}.{column}")
+        refuse_foreign(self.store.foreign_sections(sections))  # before any session is written
         incoming = section_fingerprints(keystrokes, sections)
         report = IngestReport()
         groups = sections.group_by(["participant_id", "session_id"])

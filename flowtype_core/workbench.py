@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,12 @@ from typing import Any
 from flowtype_core import redaction
 from flowtype_core.accounts import AccountStore
 from flowtype_core.config import Settings, load_settings
+from flowtype_core.datasets.importer import import_aalto
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.lakehouse.registry import open_lakehouses
+from flowtype_core.ownership import data_owner
 from flowtype_core.recorder import Recorder
+from flowtype_core.store.atomic import private_dir
 from flowtype_core.store.csv_store import SessionStore
 from flowtype_core.sync.history import SyncHistory
 from flowtype_core.sync.outbox import Outbox
@@ -43,7 +46,11 @@ class Workbench:
 
     @cached_property
     def accounts(self) -> AccountStore:
-        return AccountStore(self.data_dir, self.settings.cookie_key)
+        return AccountStore(
+            self.data_dir,
+            self.settings.cookie_key,
+            data_owner=lambda u: data_owner(self.store, self.lakehouses, u),
+        )
 
     @cached_property
     def lakehouses(self) -> dict[str, Lakehouse]:
@@ -78,36 +85,7 @@ class Workbench:
         wait: bool = True,
     ) -> dict[str, Any]:
         """Import the Aalto dataset's `<id>_keystrokes.txt` files through the live write path."""
-        from flowtype_core.datasets.aalto import read_aalto
-
-        # Honest progress over the three phases, weighted roughly by their cost on the sample:
-        # reading the files, writing the CSV store, then pushing to the lakehouse.
-        report_to = progress or (lambda fraction, message: None)
-        data = read_aalto(directory, progress=lambda f, m: report_to(0.2 * f, f"Reading files: {m}"))
-        report = self.recorder.ingest(
-            data.keystrokes,
-            data.sections,
-            data.sessions,
-            progress=_phase(report_to, 0.2, 0.6, "Writing sessions to the CSV store"),
-        )
-        if wait:
-            self.publisher.drain(
-                progress=_phase(report_to, 0.6, 0.98, "Writing to the lakehouse (outbox entries)")
-            )
-        published = self.publisher.wait_idle(timeout=600) if wait else False
-        report_to(
-            1.0, "Imported" if published or not wait else "Imported; some lakehouse writes wait in the outbox"
-        )
-        return {
-            "participants": data.sessions.height,
-            "sections": data.sections.height,
-            "keystrokes": data.keystrokes.height,
-            "malformed_rows": sum(data.malformed.values()),
-            "malformed_by_file": data.malformed,
-            **asdict(report),
-            "published": published,
-            "pending_in_outbox": len(self.publisher.pending()),
-        }
+        return import_aalto(self.store, self.accounts, self.recorder, directory, progress=progress, wait=wait)
 
     def close(self) -> None:
         if "publisher" in self.__dict__:
@@ -129,15 +107,6 @@ def open_workbench(
         settings = load_settings(overrides)
     elif data_dir is not None:
         settings = settings.with_data_dir(data_dir)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     logging.getLogger("flowtype_core").debug("workbench at %s", settings.data_dir)
     return Workbench(settings)
-
-
-def _phase(
-    progress: Callable[[float, str], None], start: float, end: float, label: str
-) -> Callable[[int, int], None]:
-    """Map a phase's (done, total) onto its share [start, end] of one progress bar."""
-    return lambda done, total: progress(
-        start + (end - start) * done / max(total, 1), f"{label}: {done}/{total}"
-    )

@@ -35,6 +35,9 @@ AALTO_COLUMNS = (
 )
 FILE_PATTERN = "*_keystrokes.txt"
 SESSION_ID = "aalto"
+# Dataset typists live in their own id space (`109` -> `aalto-109`), so a file can never name an
+# account's data; an id already in the space (a re-imported export) is kept as it is.
+PARTICIPANT_PREFIX = "aalto-"
 FILES_PER_BATCH = 32
 # A byte that never occurs in the files, so each line arrives whole and is split by us: that is
 # how a row with too few or too many fields is counted instead of failing the whole read.
@@ -164,7 +167,8 @@ def _keystrokes(rows: pl.DataFrame, created_at: datetime) -> pl.DataFrame:
 def read_aalto(directory: str | Path, *, progress: Progress | None = None) -> AaltoImport:
     """Read every `<id>_keystrokes.txt` in `directory` into table-shaped frames.
 
-    Each file is one session (`session_id = "aalto"`) of its participant; `created_at` is the
+    Each file is one session (`session_id = "aalto"`) of its participant, whose id is the file's
+    PARTICIPANT_ID in the dataset's own id space (`aalto-<id>`); `created_at` is the
     import time; sessions start and end at their first and last key press. `progress(fraction,
     message)` is called as batches of files are read (it suits `st.progress`).
     """
@@ -180,7 +184,13 @@ def read_aalto(directory: str | Path, *, progress: Progress | None = None) -> Aa
             done = start + len(batch)
             progress(0.9 * done / len(paths), f"read {done}/{len(paths)} files")
     parsed = pl.concat(batches)
-    valid = parsed.filter("_valid")
+    pid = pl.col("PARTICIPANT_ID")
+    valid = parsed.filter("_valid").with_columns(
+        pl.when(pid.str.starts_with(PARTICIPANT_PREFIX))
+        .then(pid)
+        .otherwise(PARTICIPANT_PREFIX + pid)
+        .alias("PARTICIPANT_ID")
+    )
     # Unsafe ids could not become path parts; a repeated key would break the upsert (keep the first).
     unsafe = pl.any_horizontal(pl.col(c).is_in(_rejected_ids(valid.get_column(c), c)) for c in KEY[:2])
     kept = valid.filter(~unsafe).unique(KEY, keep="first", maintain_order=True)

@@ -6,17 +6,27 @@ import re
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from flowtype_core.errors import InvalidInput
-from flowtype_core.workbench import Workbench
 
 _NAME = re.compile(r"[0-9A-Za-z_-]{1,64}_keystrokes\.txt")
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
+class FolderImporter(Protocol):
+    """What an upload needs of the workbench (taken by shape, so this module never imports it)."""
+
+    def import_aalto(
+        self, directory: str | Path, *, progress: Callable[[float, str], None] | None = None
+    ) -> dict[str, Any]: ...
+
+
 def import_uploaded(
-    wb: Workbench, files: Sequence[tuple[str, bytes]], *, progress: Callable[[float, str], None] | None = None
+    wb: FolderImporter,
+    files: Sequence[tuple[str, bytes]],
+    *,
+    progress: Callable[[float, str], None] | None = None,
 ) -> dict[str, Any]:
     """Import uploaded `<id>_keystrokes.txt` files; a browser-supplied name never becomes a path."""
     if not files:

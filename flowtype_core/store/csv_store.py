@@ -19,9 +19,10 @@ from pathlib import Path
 
 import polars as pl
 
+from flowtype_core.errors import InvalidInput
 from flowtype_core.ids import check_id
 from flowtype_core.schema import KEYSTROKES, PARTICIPANTS, SECTIONS, SESSIONS, TableSpec
-from flowtype_core.store.atomic import atomic_write_many, atomic_write_text, folder_lock
+from flowtype_core.store.atomic import atomic_write_many, atomic_write_text, folder_lock, private_dir
 
 FILES: dict[str, TableSpec] = {
     "keystrokes.csv": KEYSTROKES,
@@ -172,6 +173,20 @@ def read_csv_files(
     return pl.concat(frames) if frames else pl.DataFrame(schema={c: spec.columns[c] for c in names})
 
 
+def refuse_foreign(foreign: pl.DataFrame) -> None:
+    """Raise, naming the first few, when sections would land on ids another session holds."""
+    if foreign.is_empty():
+        return
+    shown = "; ".join(
+        f"{r['participant_id']}/{r['test_section_id']} (held by session {r['held_in']}, sent for {r['session_id']})"
+        for r in foreign.head(3).iter_rows(named=True)
+    )
+    raise InvalidInput(
+        f"{foreign.height} section id(s) already exist in another session of the same participant: {shown}. "
+        "A section id belongs to one session; nothing was written."
+    )
+
+
 def _schema_mark() -> str:
     return "\n".join(
         f"{n}:{','.join(s.columns)}" for n, s in {**FILES, PARTICIPANTS_FILE: PARTICIPANTS}.items()
@@ -195,8 +210,7 @@ class SessionStore:
     """Reads and writes the CSV session folders under `<data-dir>/sessions`."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.root = Path(data_dir) / "sessions"
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_dir(private_dir(Path(data_dir)) / "sessions")
         self.migrate()
 
     def migrate(self) -> int:
@@ -234,14 +248,34 @@ class SessionStore:
         order = [c for c in ("test_section_id", "keystroke_id") if c in merged.columns]
         return merged.sort(order) if order else merged
 
+    def foreign_sections(self, sections: pl.DataFrame) -> pl.DataFrame:
+        """Rows of `sections` whose (participant, section id) another session folder already holds.
+
+        The lakehouse key is (participant_id, test_section_id): one id in two session folders
+        would make the two sources overwrite each other there. Returns participant_id,
+        test_section_id, session_id (the incoming one) and held_in (the session holding it).
+        """
+        key = ["participant_id", "test_section_id"]
+        wanted = sections.select(*key, "session_id").unique()
+        participants = wanted.get_column("participant_id").unique().to_list()
+        folders = [(p, s) for pid in participants for p, s in self.sessions(pid)]
+        held = self.read_many("sections.csv", folders, [*key, "session_id"]).rename({"session_id": "held_in"})
+        return (
+            wanted.join(held, on=key, how="inner")
+            .filter(pl.col("held_in") != pl.col("session_id"))
+            .sort(*key, "held_in")
+        )
+
     def replace_sections(
         self, sections: pl.DataFrame, keystrokes: pl.DataFrame, *, summarize: Summarizer | None = None
     ) -> None:
         """Make each session folder hold exactly these rows for each given section.
 
         With `summarize`, the session row is recomputed from the folder's sections in the same
-        locked write, so sections.csv and session.csv never disagree.
+        locked write, so sections.csv and session.csv never disagree. A section id another
+        session of the participant holds is refused (`foreign_sections`) before anything is written.
         """
+        refuse_foreign(self.foreign_sections(sections))
         for (participant_id, session_id), group in sections.group_by(["participant_id", "session_id"]):
             pid, sid = str(participant_id), str(session_id)
             folder = self.session_dir(pid, sid)

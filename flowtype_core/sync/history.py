@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from flowtype_core.redaction import redact
+from flowtype_core.store.atomic import private_append
 
 _lock = threading.Lock()
 
@@ -39,8 +40,8 @@ class SyncHistory:
     def record(self, run: SyncRun) -> None:
         run.error = redact(run.error)[:2000]
         line = json.dumps(asdict(run), default=str) + "\n"
-        with _lock, open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line)
+        with _lock:
+            private_append(self.path, line.encode("utf-8"))
 
     def read(self, limit: int | None = None) -> pl.DataFrame:
         """Newest last; malformed lines (a crash mid-append) are skipped."""

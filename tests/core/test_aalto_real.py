@@ -55,15 +55,18 @@ def test_sample_population_matches_reference_figures(sample) -> None:
 
 def test_sections_and_sessions_rows_carry_metrics_and_times(sample) -> None:
     section = sample.sections.filter(pl.col("test_section_id") == "10800").row(0, named=True)
-    assert section["participant_id"] == "1053" and section["session_id"] == "aalto"
+    assert section["participant_id"] == "aalto-1053" and section["session_id"] == "aalto"
     assert section["sentence_id"] == text_sentence_id(
         "The best-of-seven series moves to Indianapolis, Indiana.", "aalto"
     )
     assert section["started_at"].year == 2016 and section["started_at"] < section["completed_at"]
     assert section["wpm"] > 0 and section["mean_iki_ms"] > 0
-    session = sample.sessions.filter(pl.col("participant_id") == "1053").row(0, named=True)
+    session = sample.sessions.filter(pl.col("participant_id") == "aalto-1053").row(0, named=True)
     assert session["status"] == "completed" and session["created_at"] < session["ended_at"]
-    assert session["total_keystrokes"] == sample.keystrokes.filter(pl.col("participant_id") == "1053").height
+    assert (
+        session["total_keystrokes"]
+        == sample.keystrokes.filter(pl.col("participant_id") == "aalto-1053").height
+    )
 
 
 HEADER = "\t".join(AALTO_COLUMNS)
@@ -106,14 +109,14 @@ def test_malformed_rows_are_dropped_and_counted_per_file(tmp_path: Path) -> None
     assert (reports["8_keystrokes.txt"].rows, reports["8_keystrokes.txt"].kept) == (3, 3)
     assert (reports["9_keystrokes.txt"].rows, reports["9_keystrokes.txt"].kept) == (0, 0)
     assert sorted(reports) == ["7_keystrokes.txt", "8_keystrokes.txt", "9_keystrokes.txt"]
-    ks = imported.keystrokes.filter(pl.col("participant_id") == "7").sort("keystroke_id")
+    ks = imported.keystrokes.filter(pl.col("participant_id") == "aalto-7").sort("keystroke_id")
     assert ks.get_column("press_time").to_list() == [1473277999800, 1473278000000, 1473278000150]
     assert ks.get_column("release_time").to_list() == [1473277999900, 1473278000090, None]
     assert ks.get_column("sentence").to_list() == [QUOTED] * 3
     assert ks.get_column("letter").to_list() == ["H", "e", '"']
     # The lossily decoded byte is one replaced character, not a failed read.
     assert imported.keystrokes.get_column("user_input").to_list()[-1] == "\ufffd"
-    section = imported.sections.filter(pl.col("participant_id") == "7").row(0, named=True)
+    section = imported.sections.filter(pl.col("participant_id") == "aalto-7").row(0, named=True)
     assert section["keystroke_count"] == 3
     # Press order is H, e, '"' (ids 1, 2, 3): 350 ms over 20 characters of input.
     assert section["wpm"] == pytest.approx((len(QUOTED) - 1) / 0.35 * 60 / 5)

@@ -1,0 +1,35 @@
+"""Whose data an id already names, so a new account never inherits someone else's (issue 13 item 4)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import polars as pl
+
+from flowtype_core.errors import FlowTypeError
+from flowtype_core.lakehouse.base import Lakehouse
+from flowtype_core.store.csv_store import SessionStore
+
+log = logging.getLogger(__name__)
+
+
+def data_owner(store: SessionStore, lakehouses: Mapping[str, Lakehouse], participant_id: str) -> str | None:
+    """Where data under `participant_id` (compared case-insensitively) already lives, or None.
+
+    An imported typist, or an account deleted with its data kept, owns its id in the CSV store
+    or a lakehouse. A lakehouse that cannot be reached is skipped (the CSV store, the durable
+    record, is always asked).
+    """
+    wanted = participant_id.lower()
+    if any(folder.name.lower() == wanted for folder in store.root.iterdir() if folder.is_dir()):
+        return "the session store"
+    for name, lakehouse in lakehouses.items():
+        try:
+            held = lakehouse.read_table("sessions").get_column("participant_id").str.to_lowercase()
+        except FlowTypeError as exc:  # down, or refusing: the CSV store answered already
+            log.warning("cannot ask lakehouse %s who owns %r: %s", name, participant_id, exc)
+            continue
+        if held.is_in(pl.Series([wanted])).any():
+            return f"the {name} lakehouse"
+    return None
