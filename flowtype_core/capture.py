@@ -24,6 +24,7 @@ MAX_EVENTS = 2_000  # a 200-character sentence typed ten times over
 MAX_SECTIONS = 1_000  # sentence indexes run from 0 to 999
 MAX_TEXT = 1_000
 MAX_KEY_NAME = 32
+MAX_KEYCODE = 1023
 MAX_BATCH_BYTES = 512 * 1024
 MAX_HOLD_MS = 60_000
 MAX_SECTION_MS = 30 * 60_000
@@ -134,21 +135,32 @@ def _number(value: Any, where: str) -> float:
     return float(value)
 
 
-def _text(value: Any, where: str, limit: int, *, allow_empty: bool = False) -> str:
+def text_problem(value: Any, limit: int, *, allow_empty: bool = False) -> str | None:
+    """What is wrong with a text field (`"is empty"`, `"contains control characters"`, ...), or None.
+
+    The one text rule for live batches and dataset imports alike.
+    """
     if not isinstance(value, str):
-        raise _fail(f"{where} must be text, got {type(value).__name__}")
+        return f"must be text, got {type(value).__name__}"
     if len(value) > limit:
-        raise _fail(f"{where} is {len(value)} characters long; the limit is {limit}")
+        return f"is {len(value)} characters long; the limit is {limit}"
     if not value and not allow_empty:
-        raise _fail(f"{where} is empty")
+        return "is empty"
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise _fail(f"{where} is not valid Unicode text") from None
+        return "is not valid Unicode text"
     if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise _fail(f"{where} contains control characters")
+        return "contains control characters"
     if not BIDI_CONTROLS.isdisjoint(value):
-        raise _fail(f"{where} contains a text-direction control character")
+        return "contains a text-direction control character"
+    return None
+
+
+def _text(value: Any, where: str, limit: int, *, allow_empty: bool = False) -> str:
+    problem = text_problem(value, limit, allow_empty=allow_empty)
+    if problem is not None:
+        raise _fail(f"{where} {problem}")
     return value
 
 
@@ -224,8 +236,8 @@ def _parse_events(events: Any, earliest: float, latest: float) -> _Presses:
         key = _text(event["key"], f"{where} key", MAX_KEY_NAME)
         key_code = _text(event["code"], f"{where} code", MAX_KEY_NAME, allow_empty=True)
         code = event["keyCode"]
-        if isinstance(code, bool) or not isinstance(code, int) or not 0 <= code <= 1023:
-            raise _fail(f"{where} keyCode must be an integer from 0 to 1023")
+        if isinstance(code, bool) or not isinstance(code, int) or not 0 <= code <= MAX_KEYCODE:
+            raise _fail(f"{where} keyCode must be an integer from 0 to {MAX_KEYCODE}")
         press = _number(event["press"], f"{where} press")
         if not earliest <= press <= latest:
             raise _fail(

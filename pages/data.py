@@ -37,7 +37,8 @@ if st.button("Load demo data", type="primary"):
 
 st.subheader("Import the Aalto 136M-keystrokes dataset")
 st.write(
-    "Reads `<id>_keystrokes.txt` files (tab-separated; malformed rows are counted and skipped) and writes "
+    "Reads `<id>_keystrokes.txt` files (tab-separated; rows that break the live capture's rules are "
+    "counted by reason and left out) and writes "
     "them through the same store and lakehouse path as live sessions. Importing twice changes nothing."
 )
 source = st.radio("Source", ["Folder on the server", "Upload files"], horizontal=True)
@@ -69,9 +70,17 @@ if run is not None:
         st.success(
             f"{report['participants']} participants, {report['sections']} sentences, {report['keystrokes']} "
             f"key presses: {report['written_sessions']} sessions written, {report['unchanged_sessions']} "
-            f"already up to date, {report['malformed_rows']} malformed rows skipped."
+            f"already up to date, {report['malformed_rows']} rows left out."
         )
-        if report["malformed_by_file"]:
-            st.json(report["malformed_by_file"], expanded=False)
+        if report["dropped_rows"] or report["lossy_rows"] or report["unreadable_files"]:
+            st.warning(
+                f"Left out by reason: {report['dropped_rows'] or 'none'}. "
+                f"{report['lossy_rows']} rows kept with bytes that are not UTF-8 shown as \ufffd; "
+                f"{len(report['unreadable_files'])} files could not be read."
+            )
+            st.json(
+                {k: report[k] for k in ("dropped_by_file", "lossy_by_file", "unreadable_files")},
+                expanded=False,
+            )
 
 export_section(wb)

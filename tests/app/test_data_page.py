@@ -11,6 +11,7 @@ from flowtype_core.datasets.upload import import_uploaded
 from flowtype_core.errors import InvalidInput
 from tests.app.conftest import logged_in
 from tests.conftest import AALTO_DIR
+from tests.core.test_import_hostile import hostile_folder
 
 
 def test_load_demo_data_in_one_click(app_data):
@@ -35,6 +36,18 @@ def test_import_from_a_server_folder(app_data, tmp_path):
     next(b for b in at.button if b.label == "Import folder").click().run(timeout=120)
     assert not at.exception
     assert any(s.value.startswith("3 participants") for s in at.success)
+
+
+def test_a_hostile_import_shows_what_was_left_out_and_why(app_data, tmp_path):
+    at = logged_in("researcher").run()
+    at.switch_page("pages/data.py").run()
+    at.text_input[0].input(str(hostile_folder(tmp_path))).run()
+    next(b for b in at.button if b.label == "Import folder").click().run(timeout=120)
+    assert not at.exception
+    assert any(s.value.startswith("1 participants") and "6 rows left out" in s.value for s in at.success)
+    (warning,) = at.warning
+    assert "time_out_of_range" in warning.value and "2 files could not be read" in warning.value
+    assert "1 rows kept with bytes that are not UTF-8" in warning.value
 
 
 def test_uploaded_names_are_checked(app_data):

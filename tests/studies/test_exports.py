@@ -53,7 +53,7 @@ def test_aalto_round_trip_gives_the_same_metrics(
     out = tmp_path / "aalto"
     report = export(imported.lakehouse, "aalto", out)
     assert report["files"] == 156 and report["skipped_sections"] == 0
-    header = (out / "109_keystrokes.txt").read_text("utf-8").splitlines()[0]
+    header = (out / "aalto-109_keystrokes.txt").read_text("utf-8").splitlines()[0]
     assert header == (AALTO_DIR / "109_keystrokes.txt").read_text("utf-8").splitlines()[0]
     again = tmp_path / "again"
     capsys.readouterr()
@@ -113,10 +113,10 @@ def test_bids_onsets_and_durations_are_seconds_of_the_stored_times(
     imported: Workbench, tmp_path: Path
 ) -> None:
     export(imported.lakehouse, "bids", tmp_path / "bids")
-    rows = imported.lakehouse.read_table("keystrokes").filter(pl.col("participant_id") == "109")
+    rows = imported.lakehouse.read_table("keystrokes").filter(pl.col("participant_id") == "aalto-109")
     first = rows["press_time"].min()
     events = pl.read_csv(
-        tmp_path / "bids" / "sub-109" / "beh" / "sub-109_task-typing_events.tsv",
+        tmp_path / "bids" / "sub-aalto109" / "beh" / "sub-aalto109_task-typing_events.tsv",
         separator="\t",
         quote_char=None,
         null_values="n/a",
@@ -136,8 +136,8 @@ def test_bids_onsets_and_durations_are_seconds_of_the_stored_times(
 def test_kvc_export_holds_press_release_keycode_per_sentence(imported: Workbench, tmp_path: Path) -> None:
     report = export(imported.lakehouse, "kvc", tmp_path / "kvc")
     assert report["files"] == 156 and report["keystrokes"] == 112_704
-    payload = json.loads((tmp_path / "kvc" / "109.json").read_text())
-    stored = imported.lakehouse.read_table("keystrokes").filter(pl.col("participant_id") == "109")
+    payload = json.loads((tmp_path / "kvc" / "aalto-109.json").read_text())
+    stored = imported.lakehouse.read_table("keystrokes").filter(pl.col("participant_id") == "aalto-109")
     assert set(payload["sessions"]) == set(stored["test_section_id"].unique().to_list())
     section, sequence = next(iter(payload["sessions"].items()))
     expected = stored.filter(pl.col("test_section_id") == section).sort("press_time", "keystroke_id")
@@ -203,4 +203,4 @@ def test_the_download_archive_holds_the_same_files(imported: Workbench, tmp_path
     payload, report = export_archive(imported.lakehouse, "kvc")
     names = zipfile.ZipFile(io.BytesIO(payload)).namelist()
     assert len(names) == report["files"] == 156
-    assert "flowtype-kvc/109.json" in names
+    assert "flowtype-kvc/aalto-109.json" in names
