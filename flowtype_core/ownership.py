@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-import polars as pl
-
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.store.csv_store import SessionStore
@@ -30,6 +28,6 @@ def data_owner(store: SessionStore, lakehouses: Mapping[str, Lakehouse], partici
         except FlowTypeError as exc:  # down, or refusing: the CSV store answered already
             log.warning("cannot ask lakehouse %s who owns %r: %s", name, participant_id, exc)
             continue
-        if held.is_in(pl.Series([wanted])).any():
+        if (held == wanted).any():
             return f"the {name} lakehouse"
     return None

@@ -30,7 +30,7 @@ def _bad_values(frame: pl.DataFrame, column: str, limit: int, *, allow_empty: bo
     """Rows whose text breaks capture's text rule (checked once per distinct value)."""
     values = frame.get_column(column).drop_nulls().unique().to_list()
     bad = [v for v in values if text_problem(v, limit, allow_empty=allow_empty) is not None]
-    return pl.col(column).is_in(pl.Series(bad, dtype=pl.String))
+    return pl.col(column).is_in(pl.Series(bad, dtype=pl.String).implode())
 
 
 def broken_rule(frame: pl.DataFrame) -> pl.Expr:
