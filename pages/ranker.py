@@ -3,10 +3,10 @@
 import plotly.express as px
 import streamlit as st
 
-from flowtype_core.ranker import ModelRegistry, models_dir_of, recommend_sentences
+from flowtype_core.ranker import ModelRegistry, lessons_to_target, models_dir_of, recommend_sentences
 from ui.auth import require_role
 from ui.pipeline_widgets import RUN_KEY, fetch_models, live_run, pipeline_runner, start_run
-from ui.ranker_charts import baselines_chart, version_rows
+from ui.ranker_charts import baselines_chart, replay_chart, version_rows
 from ui.resources import show_error, workbench
 
 user = require_role("researcher")
@@ -69,6 +69,14 @@ right.metric("Typists / sections", f"{evaluation['participants']} / {evaluation[
 chart = baselines_chart(held_out, "Model against baselines", record.metrics.get("intervals"))
 st.plotly_chart(chart, width="stretch")
 
+if "replay" in record.metrics:
+    st.plotly_chart(replay_chart(record.metrics["replay"]), width="stretch")
+    st.caption(
+        "Each policy picks 5 practice sentences for a typist it never trained on; the bar is how much of "
+        "that typist's extra time on their own slow letter pairs those sentences make them practise, "
+        "against the best 5 sentences of the corpus. The model ranks by expected overall slowness, "
+        "which is not the same goal."
+    )
 importance = list(record.feature_importance.items())
 importance_chart = px.bar(
     {"feature": [f for f, _ in importance], "gain": [g for _, g in importance]},
@@ -90,6 +98,13 @@ if not participants:
 pick, count = st.columns([3, 1])
 participant = pick.selectbox("Typist", participants)
 n = count.number_input("Sentences", min_value=1, max_value=20, value=5)
+forecast = lessons_to_target(wb.store.read_all("sections.csv", participant))
+st.metric(
+    "Sentences to the target speed",
+    forecast.lessons if forecast.lessons is not None else "no forecast",
+    help="keybr's forecast: a line through the last 10 sentence speeds, extended to 175 characters a minute",
+)
+st.caption(forecast.message)
 try:
     picks = recommend_sentences(wb, participant, int(n))
 except Exception as exc:

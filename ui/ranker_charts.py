@@ -10,6 +10,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from flowtype_core.ranker import ModelRecord
+from flowtype_core.ranker.replay import POLICIES
 
 KS = (5, 10)
 # Categorical colours: @5 and @10 are two kinds of bar, not two points on a scale.
@@ -95,3 +96,27 @@ def version_rows(versions: Sequence[ModelRecord], served: str | None) -> list[di
             }
         )
     return rows
+
+
+def replay_chart(replay: Mapping[str, Mapping[str, float]]) -> go.Figure:
+    """Each practice policy's share of the slow-digraph time the best picks would exercise (in the
+    replay's policy order: the registry's JSON files keep keys sorted)."""
+    policies = [p for p in POLICIES if p in replay]
+    typists = max(int(replay[p]["typists"]) for p in policies)
+    figure = go.Figure(
+        go.Bar(
+            x=policies,
+            y=[replay[p]["share"] for p in policies],
+            marker_color=px.colors.qualitative.Set2[2],
+            hovertemplate="%{x}: %{y:.1%} of the oracle's<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=f"Offline replay: slow-digraph time the picks exercise ({typists} held-out typists)",
+        yaxis={
+            "title": "share of what the best 5 sentences exercise",
+            "tickformat": ".0%",
+            "range": [0, 1],
+        },
+    )
+    return figure

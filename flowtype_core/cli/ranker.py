@@ -12,7 +12,7 @@ from flowtype_core.cli.common import Progress, add_data_dir, add_json, emit, wor
 from flowtype_core.pipeline import local_context
 from flowtype_core.pipeline.catalog import Catalog
 from flowtype_core.pipeline.ranker_task import load_training_data, train_ranker
-from flowtype_core.ranker import load_model, models_dir_of, score_sections
+from flowtype_core.ranker import TrainConfig, load_model, models_dir_of, score_sections
 from flowtype_core.store.atomic import atomic_write
 
 
@@ -57,6 +57,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         models_dir,
         read_keystrokes,
         progress=lambda fraction, _message: bar(round(fraction * 100), 100),
+        config=TrainConfig(replay=True),
     )
     held_out = record.metrics["held_out"]
     result = {
@@ -64,6 +65,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "version": record.version,
         "ndcg": held_out,
         "intervals": record.metrics.get("intervals", {}),
+        "replay": record.metrics.get("replay", {}),
         "best_heuristic": record.metrics["best_heuristic"],
         "evaluation": record.metrics["evaluation"],
     }

@@ -43,7 +43,7 @@ from flowtype_core.pipeline.tables import (
 )
 from flowtype_core.ranker.features import FEATURES_VERSION
 from flowtype_core.ranker.model import ModelRegistry
-from flowtype_core.ranker.train import train_from_frames
+from flowtype_core.ranker.train import TrainConfig, train_from_frames
 
 SILVER_APP = "flowtype.silver"
 GOLD_MARKER_TABLE = GOLD_RANKER_UNITS  # the last table gold writes
@@ -412,6 +412,7 @@ def run_train_ranker(ctx: PipelineContext) -> LayerResult:
                 examples,
                 units,
                 models_dir=ctx.models_dir,
+                config=TrainConfig(replay=True),
                 progress=lambda fraction, message: ctx.progress(f"{message} ({fraction:.0%})"),
                 source="gold",
             )

@@ -24,6 +24,8 @@ _EXPORTS = {
     "build_examples": "examples",
     "build_units": "examples",
     "examples_from_keystrokes": "examples",
+    "Forecast": "forecast",
+    "lessons_to_target": "forecast",
     "ModelRecord": "model",
     "ModelRegistry": "model",
     "RankerModel": "model",

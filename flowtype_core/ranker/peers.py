@@ -56,16 +56,16 @@ def section_order(test_section_ids: pl.Expr) -> list[pl.Expr]:
 
 def _key_history(units: pl.DataFrame) -> pl.DataFrame:
     """(participant_id, test_section_id, key, n, ms, errors): per section and case-folded key."""
-    keys = units.filter(pl.col("kind") == "key", pl.col("unit").str.len_chars() == 1)
-    keys = keys.with_columns(pl.col("unit").map_elements(_key, return_dtype=pl.String).alias("key"))
-    return (
-        keys.filter(pl.col("key").is_not_null(), pl.col("presses") > 0)
-        .group_by("participant_id", "test_section_id", "key")
-        .agg(
-            pl.col("presses").sum().cast(pl.Float64).alias("n"),
-            pl.col("iki_sum_ms").sum().cast(pl.Float64).alias("ms"),
-            pl.col("corrected").sum().cast(pl.Float64).alias("errors"),
-        )
+    keys = units.filter(
+        pl.col("kind") == "key",
+        pl.col("unit").str.len_chars() == 1,
+        ~pl.col("unit").str.contains(r"^\s$"),  # as `_key`: whitespace is no key of a word
+        pl.col("presses") > 0,
+    ).with_columns(pl.col("unit").str.to_lowercase().alias("key"))
+    return keys.group_by("participant_id", "test_section_id", "key").agg(
+        pl.col("presses").sum().cast(pl.Float64).alias("n"),
+        pl.col("iki_sum_ms").sum().cast(pl.Float64).alias("ms"),
+        pl.col("corrected").sum().cast(pl.Float64).alias("errors"),
     )
 
 
@@ -131,6 +131,9 @@ def peer_scores(targets: pl.DataFrame, examples: pl.DataFrame, units: pl.DataFra
 
     A target's own section, when it is in `examples`, is left out of its typist's history.
     """
+    people = targets.get_column("participant_id").unique().implode()
+    units = units.filter(pl.col("participant_id").is_in(people))
+    examples = examples.filter(pl.col("participant_id").is_in(people))
     history = _key_history(units)
     sentences = targets.get_column("sentence").to_list()
     written = {key for sentence in sentences for key in map(_key, sentence) if key is not None}
@@ -157,17 +160,22 @@ def peer_scores(targets: pl.DataFrame, examples: pl.DataFrame, units: pl.DataFra
         per_person[str(person)] = (ids, n, ms, errors)
     counts = _sentence_counts(sentences, keys)
     keybr, weakspot = [], []
+    states: dict[tuple[str, str | None], tuple[np.ndarray, np.ndarray]] = {}
     for row, (person, section) in enumerate(targets.select("participant_id", "test_section_id").iter_rows()):
         if person not in per_person or not keys:
             keybr.append(0.0)
             weakspot.append(0.0)
             continue
         ids, n, ms, errors = per_person[person]
-        order = [i for i, s in enumerate(ids) if s != section]
-        mean = np.divide(ms, n, out=np.zeros_like(ms), where=n > 0)
-        cost = ms + WEAKSPOT_ERROR_MS * errors
-        keybr.append(_keybr_score(_keybr_state(order, n, mean), counts[row], letters))
-        weakspot.append(_weakspot_score(_weakspot_state(order, n, cost), counts[row]))
+        left_out = section if section in ids else None  # a new sentence sees the whole history
+        if (person, left_out) not in states:
+            order = [i for i, s in enumerate(ids) if s != left_out]
+            mean = np.divide(ms, n, out=np.zeros_like(ms), where=n > 0)
+            cost = ms + WEAKSPOT_ERROR_MS * errors
+            states[person, left_out] = (_keybr_state(order, n, mean), _weakspot_state(order, n, cost))
+        smoothed, average = states[person, left_out]
+        keybr.append(_keybr_score(smoothed, counts[row], letters))
+        weakspot.append(_weakspot_score(average, counts[row]))
     return targets.with_columns(
         pl.Series(KEYBR, keybr, dtype=pl.Float64), pl.Series(WEAKSPOT, weakspot, dtype=pl.Float64)
     )

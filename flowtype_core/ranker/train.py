@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from flowtype_core.corpus import load_corpus
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.extras import require
 from flowtype_core.metrics.definitions import SECTION_KEY
 from flowtype_core.ranker.evaluation import best_heuristic, bootstrap_intervals, evaluate
-from flowtype_core.ranker.examples import EXAMPLE_SCHEMA, UNIT_SCHEMA
+from flowtype_core.ranker.examples import EXAMPLE_SCHEMA, UNIT_SCHEMA, sentence_features
 from flowtype_core.ranker.features import (
     FEATURES,
     FEATURES_VERSION,
@@ -41,6 +42,7 @@ from flowtype_core.ranker.features import (
 )
 from flowtype_core.ranker.model import ModelRecord, ModelRegistry, RankerModel
 from flowtype_core.ranker.peers import PEERS, peer_scores
+from flowtype_core.ranker.replay import replay_fold, slow_digraph_ms, summarise
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -81,6 +83,9 @@ class TrainConfig:
     eval_participants: int = 1000
     rounds: int = ROUNDS
     lgbm: dict[str, Any] = field(default_factory=lambda: dict(LGBM_PARAMS))
+    # The offline practice replay of each fold's held-out typists (`ranker.replay`): ~10 s on the
+    # 156-typist sample, so the pipeline task and `ranker train` ask for it, not every caller.
+    replay: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -192,6 +197,8 @@ class _Prepared:
     everyone: list[str]
     ranked: list[str]
     peers: pl.DataFrame  # the peers' baseline scores of the labelled sections, in their order
+    data: TrainingData
+    history: History
 
     @classmethod
     def of(cls, data: TrainingData, config: TrainConfig) -> _Prepared:
@@ -206,7 +213,7 @@ class _Prepared:
         everyone = data.examples.get_column("participant_id").unique().sort().to_list()
         peers = peer_scores(labelled.select(*SECTION_KEY, "sentence"), data.examples, data.units)
         builder = FeatureBuilder(targets_for(labelled), history)
-        return cls(labelled, builder, everyone, ranked, peers.select(PEERS))
+        return cls(labelled, builder, everyone, ranked, peers.select(PEERS), data, history)
 
     def featured(self, population: Population, training: list[str]) -> pl.DataFrame:
         """Labelled sections (sorted, so grouped by participant) with features and label."""
@@ -228,6 +235,7 @@ def cross_validate(
     evaluated = min(folds, math.ceil(config.eval_participants * folds / len(ranked)))
     held_out_parts = []
     per_fold = []
+    replayed: list[dict[str, Any]] = []
     for fold in range(evaluated):
         at = start + span * fold / evaluated
         held = [p for p in ranked if assignment[p] == fold]
@@ -245,6 +253,8 @@ def cross_validate(
             pl.Series("model_score", RankerModel(booster, population).predict(test_rows))
         )
         held_out_parts.append(scored)
+        if config.replay:
+            replayed += _replay(prepared, RankerModel(booster, population), held, config.seed)
         per_fold.append(
             {"fold": fold, "participants": len(held), **evaluate(scored, seed=config.seed)["model"]}
         )
@@ -256,6 +266,7 @@ def cross_validate(
         "intervals": bootstrap_intervals(held_out, seed=config.seed),
         "best_heuristic": name,
         "per_fold": per_fold,
+        **({"replay": summarise(replayed)} if config.replay else {}),
         "evaluation": {
             "scheme": "participants held out in grouped folds; population statistics from training folds",
             "folds": folds,
@@ -266,6 +277,27 @@ def cross_validate(
         },
     }
     return metrics, held_out
+
+
+def _replay(prepared: _Prepared, model: RankerModel, held: list[str], seed: int) -> list[dict[str, Any]]:
+    """The offline replay (`replay`) of one fold's held-out typists over the practice corpus."""
+    pool = [s.text for s in load_corpus()]
+    candidates = sentence_features(
+        pl.DataFrame(
+            {
+                "participant_id": [p for p in held for _ in pool],
+                "test_section_id": [f"candidate:{i}" for _ in held for i in range(len(pool))],
+                "sentence": pool * len(held),
+                "iki_sum_ms": [0.0] * (len(pool) * len(held)),
+                "iki_count": [0] * (len(pool) * len(held)),
+            },
+            schema_overrides={"iki_count": pl.Int64},
+        )
+    )
+    scored = model.score(candidates, prepared.history)
+    slow = slow_digraph_ms(prepared.history, model.population, held)
+    keys = candidates.select("participant_id", "test_section_id", "sentence")
+    return replay_fold(keys, scored, prepared.data.examples, prepared.data.units, slow, seed=seed)
 
 
 def fit_final(
@@ -314,7 +346,10 @@ def serving_decision(
     recorded = _config_of(current.params)
     # Their model settings on our fold scheme: the same typists held out, the same sections ranked.
     replay = replace(config, rounds=recorded.rounds, lgbm=recorded.lgbm)
-    if replay == recorded and current.training_data.get("fingerprint") == data.fingerprint():
+    if (
+        replace(replay, replay=False) == recorded
+        and current.training_data.get("fingerprint") == data.fingerprint()
+    ):
         theirs = current.ndcg5  # same data, same folds, same settings: its figure is reproducible
     else:
         report(0.75, f"cross-validating {current.version}'s settings on the same folds")

@@ -40,7 +40,14 @@ def test_train_from_the_page_then_see_metrics_and_recommendations(app_data: Path
     assert record is not None
     ndcg = next(m for m in at.metric if m.label == "NDCG@5, held-out typists")
     assert ndcg.value == f"{record.metrics['held_out']['model']['ndcg@5']:.3f}"
-    assert len(at.get("plotly_chart")) == 2  # baselines and feature importance
+    assert set(record.metrics["replay"]) == {"random", "keybr-style", "weakspot", "model"}
+    assert len(at.get("plotly_chart")) == 3  # baselines, the offline replay and feature importance
+    assert any("Offline replay" in c.proto.spec for c in at.get("plotly_chart"))
+    forecast = next(m for m in at.metric if m.label == "Sentences to the target speed")
+    assert forecast.value == "no forecast" or forecast.value.isdigit()
+    assert any(
+        "forecast" in c.value or "sentences to reach" in c.value or "target" in c.value for c in at.caption
+    )
     table = at.dataframe[-1].value
     assert len(table) == 5
     assert set(table["why"]) and all(table["why"].str.len() > 0)

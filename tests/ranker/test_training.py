@@ -19,6 +19,7 @@ from flowtype_core.ranker import (
 from flowtype_core.ranker.evaluation import HEURISTICS, RANDOM, evaluate
 from flowtype_core.ranker.features import History, targets_for
 from flowtype_core.ranker.peers import peer_scores
+from flowtype_core.ranker.replay import POLICIES
 from flowtype_core.ranker.train import LGBM_PARAMS, TrainConfig, fold_of
 from tests.ranker.conftest import models_root, participant_rows
 
@@ -178,3 +179,21 @@ def test_a_new_version_is_served_only_when_it_beats_the_current_on_the_same_fold
         strong.version,
         lost.version,
     ]
+
+
+def test_the_offline_replay_scores_every_policy_against_the_oracle(
+    gold: TrainingData, tmp_path: Path
+) -> None:
+    some = participant_rows(
+        gold.examples, set(gold.examples.get_column("participant_id").unique().sort()[:40])
+    )
+    units = gold.units.join(some.select("participant_id").unique(), on="participant_id")
+    record = train_from_frames(some, units, models_dir=tmp_path, config=TrainConfig(replay=True))
+    replay = record.metrics["replay"]
+    assert set(replay) == set(POLICIES)
+    assert {r["typists"] for r in replay.values()} == {replay["model"]["typists"]} and replay["model"][
+        "typists"
+    ] > 20
+    assert all(0 <= r["share"] <= 1 for r in replay.values())
+    assert len({r["share"] for r in replay.values()}) == len(POLICIES)  # the policies really differ
+    assert "replay" not in train_from_frames(some, units, models_dir=tmp_path / "plain").metrics
