@@ -74,7 +74,12 @@ if run is not None:
         )
         if report["dropped_rows"] or report["lossy_rows"] or report["unreadable_files"]:
             st.warning(
-                f"Left out by reason: {report['dropped_rows'] or 'none'}. "
+                "Left out by reason: "
+                + (
+                    ", ".join(f"{n} {why.replace('_', ' ')}" for why, n in report["dropped_rows"].items())
+                    or "none"
+                )
+                + ". "
                 f"{report['lossy_rows']} rows kept with bytes that are not UTF-8 shown as \ufffd; "
                 f"{len(report['unreadable_files'])} files could not be read."
             )

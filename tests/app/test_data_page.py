@@ -46,7 +46,7 @@ def test_a_hostile_import_shows_what_was_left_out_and_why(app_data, tmp_path):
     assert not at.exception
     assert any(s.value.startswith("1 participants") and "6 rows left out" in s.value for s in at.success)
     (warning,) = at.warning
-    assert "time_out_of_range" in warning.value and "2 files could not be read" in warning.value
+    assert "1 time out of range" in warning.value and "2 files could not be read" in warning.value
     assert "1 rows kept with bytes that are not UTF-8" in warning.value
 
 
