@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from flowtype_core import open_workbench
+from flowtype_core.accounts import AccountStore
 from flowtype_core.datasets.upload import import_uploaded
 from flowtype_core.errors import InvalidInput
 from tests.app.conftest import logged_in
@@ -57,3 +58,18 @@ def test_uploaded_names_are_checked(app_data):
     data = sorted(AALTO_DIR.glob("*_keystrokes.txt"))[0]
     report = import_uploaded(wb, [(data.name, data.read_bytes())])
     assert report["participants"] == 1 and report["written_sessions"] == 1
+
+
+def test_registering_an_imported_typists_id_is_refused_on_the_participants_page(app_data, tmp_path):
+    wb = open_workbench(data_dir=app_data)
+    wb.import_aalto(hostile_folder(tmp_path))  # the dataset typist 7 becomes aalto-7
+    wb.close()
+    at = logged_in("researcher").run()
+    at.switch_page("pages/participants.py").run()
+    form = {t.label: t for t in at.text_input}
+    form["Username (letters, digits, '_', '.', '-')"].input("aalto-7")
+    form["Initial password (at least 8 characters)"].input("long enough pass")
+    next(b for b in at.button if b.label == "Register").click().run()
+    assert not at.exception
+    assert any("already owns data in the session store" in e.value for e in at.error)
+    assert "aalto-7" not in {u.username for u in AccountStore(app_data).users()}
