@@ -16,18 +16,21 @@ itself for characters typed with Shift. Everything here is polars and numpy on t
 gold, in the app and in the Databricks training notebook alike. `FeatureBuilder` lays a set of
 sections out once as arrays (one row per section and unit of its sentence), so that the features
 against each cross-validation fold's population are a few vectorised passes, not a join each.
+The units are named in `units`, the sums live in `history`, the array lookups in `lookup`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from flowtype_core.metrics.definitions import SECTION_KEY
-from flowtype_core.ranker.examples import SHIFTED_CLASS, TEXT_COLUMNS
+from flowtype_core.ranker.examples import TEXT_COLUMNS
+from flowtype_core.ranker.history import History, Population
+from flowtype_core.ranker.lookup import Index, aligned, coded, vocabulary
+from flowtype_core.ranker.units import text_units
 
 # Pseudo-counts of the shrinkage: how many presses a statistic needs before it outweighs its prior.
 PRIOR_KEY = 20.0
@@ -37,7 +40,6 @@ PRIOR_SENTENCE = 2.0
 # A correction costs roughly a Backspace, the retyped key and a pause: three keystrokes.
 CORRECTION_COST = 3.0
 RARE_PRESSES = 3
-SHIFT = "SHIFT"
 
 TEXT_FEATURES = ("chars", "word_length", "special_rate", "capitals", "punctuation", "digits", "shifted")
 POPULATION_FEATURES = (
@@ -55,178 +57,6 @@ FEATURES = (*TEXT_FEATURES, *POPULATION_FEATURES, *TYPIST_FEATURES)
 FEATURES_VERSION = 2
 
 
-def unit_id(kind: str, unit: str) -> str:
-    """One string per key or digraph (`key:T`, `digraph:th`): a single vocabulary for both kinds."""
-    return f"{kind}:{unit}"
-
-
-def _uid(kind: pl.Expr, unit: pl.Expr) -> pl.Expr:
-    return pl.concat_str(kind, pl.lit(":"), unit)
-
-
-def text_units(sentences: Iterable[str] | pl.Series) -> pl.DataFrame:
-    """What typing each sentence takes: (sentence, uid, prior_uid, t) with t occurrences.
-
-    A character typed with Shift is `key:<char>` plus `key:SHIFT`; any other character is the
-    digraph from the character before it (`prior_uid` = its own key, the back-off).
-    """
-    values = sentences if isinstance(sentences, pl.Series) else list(sentences)
-    frame = pl.DataFrame({"sentence": pl.Series(values, dtype=pl.String)}).unique()
-    chars = (
-        frame.with_columns(pl.col("sentence").str.split("").alias("c"))
-        .explode("c")
-        .with_columns(
-            pl.int_range(pl.len()).over("sentence").alias("i"),
-            pl.col("c").shift(1).over("sentence").alias("prev"),
-            pl.col("c").str.contains(SHIFTED_CLASS).alias("shifted"),
-        )
-        .filter(pl.col("i") > 0)
-    )
-    kind = pl.when(pl.col("shifted")).then(pl.lit("key")).otherwise(pl.lit("digraph"))
-    unit = (
-        pl.when(pl.col("shifted")).then(pl.col("c")).otherwise(pl.concat_str("prev", "c").str.to_lowercase())
-    )
-    typed = chars.select(
-        "sentence",
-        _uid(kind, unit).alias("uid"),
-        pl.when(~pl.col("shifted")).then(_uid(pl.lit("key"), pl.col("c"))).alias("prior_uid"),
-    )
-    shifts = chars.filter("shifted").select(
-        "sentence",
-        pl.lit(unit_id("key", SHIFT)).alias("uid"),
-        pl.lit(None, dtype=pl.String).alias("prior_uid"),
-    )
-    return (
-        pl.concat([typed, shifts])
-        .group_by("sentence", "uid", "prior_uid")
-        .agg(pl.len().cast(pl.Float64).alias("t"))
-        .sort("sentence", "uid")
-    )
-
-
-@dataclass(frozen=True)
-class History:
-    """Per-participant sums every split reuses: typing history and population contributions.
-
-    `units`: (participant_id, uid, n, iki, err) over all of a participant's sections;
-    `own_units`: the same per section (with test_section_id); `speed`: (participant_id,
-    p_iki_sum, p_iki_n); `sentences`: (participant_id, sentence, slowness_sum, sections) over
-    labelled sections; `contributions`: (participant_id, uid, n, rel, err), a participant's share of
-    the population sums, latency relative to their own mean IKI.
-    """
-
-    units: pl.DataFrame
-    own_units: pl.DataFrame
-    speed: pl.DataFrame
-    sentences: pl.DataFrame
-    contributions: pl.DataFrame
-
-    @classmethod
-    def from_gold(cls, examples: pl.DataFrame, units: pl.DataFrame) -> History:
-        own = units.select(
-            "participant_id",
-            "test_section_id",
-            _uid(pl.col("kind"), pl.col("unit")).alias("uid"),
-            pl.col("presses").cast(pl.Float64).alias("n"),
-            pl.col("iki_sum_ms").cast(pl.Float64).alias("iki"),
-            pl.col("corrected").cast(pl.Float64).alias("err"),
-        )
-        per_unit = own.group_by("participant_id", "uid").agg(pl.col("n", "iki", "err").sum())
-        speed = examples.group_by("participant_id").agg(
-            pl.col("iki_sum_ms").sum().cast(pl.Float64).alias("p_iki_sum"),
-            pl.col("iki_count").sum().cast(pl.Float64).alias("p_iki_n"),
-        )
-        sentences = (
-            examples.filter(pl.col("relative_slowness").is_not_null())
-            .group_by("participant_id", "sentence")
-            .agg(
-                pl.col("relative_slowness").sum().alias("slowness_sum"),
-                pl.len().cast(pl.Float64).alias("sections"),
-            )
-        )
-        mean_iki = speed.filter(pl.col("p_iki_n") > 0).select(
-            "participant_id", (pl.col("p_iki_sum") / pl.col("p_iki_n")).alias("p_iki")
-        )
-        contributions = (
-            per_unit.join(mean_iki, on="participant_id")
-            .filter(pl.col("p_iki") > 0)
-            .select("participant_id", "uid", "n", (pl.col("iki") / pl.col("p_iki")).alias("rel"), "err")
-        )
-        return cls(per_unit, own, speed, sentences, contributions)
-
-
-@dataclass(frozen=True)
-class Population:
-    """What a model learnt about everyone: per unit (uid, n, rel, err) and per sentence sums."""
-
-    units: pl.DataFrame
-    sentences: pl.DataFrame  # (sentence, slowness_sum, sections)
-
-    def global_rates(self) -> tuple[float, float]:
-        """Mean relative latency and correction rate over all keys: the priors of rare keys."""
-        keys = self.units.filter(pl.col("uid").str.starts_with("key:"))
-        n = float(keys.get_column("n").sum() or 0.0)
-        if n <= 0:
-            return 1.0, 0.0
-        return float(keys.get_column("rel").sum()) / n, float(keys.get_column("err").sum()) / n
-
-
-def _vocabulary(*values: pl.Series) -> pl.Series:
-    """The sorted distinct values: a value's position is its integer code."""
-    return pl.concat([v.cast(pl.String) for v in values]).drop_nulls().unique().sort()
-
-
-def _code(column: str, vocabulary: pl.Series, alias: str) -> pl.Expr:
-    """Integer codes by casting to an Enum of `vocabulary` (a hash lookup, no join)."""
-    return pl.col(column).cast(pl.Enum(vocabulary), strict=False).to_physical().cast(pl.Int64).alias(alias)
-
-
-def _floats(frame: pl.DataFrame, *columns: str) -> dict[str, np.ndarray]:
-    filled = frame.select(pl.col(c).cast(pl.Float64).fill_null(0.0) for c in columns)
-    return {c: filled.get_column(c).to_numpy() for c in columns}
-
-
-def _coded(
-    frame: pl.DataFrame, codes: dict[str, tuple[str, pl.Series]], values: tuple[str, ...]
-) -> dict[str, np.ndarray]:
-    """Integer codes (-1 for null or unknown) and float values of `frame` as numpy arrays."""
-    selected = frame.select(
-        *(_code(column, vocabulary, name).fill_null(-1) for name, (column, vocabulary) in codes.items()),
-        *(pl.col(c).cast(pl.Float64).fill_null(0.0) for c in values),
-    )
-    return {c: selected.get_column(c).to_numpy() for c in selected.columns}
-
-
-class _Index:
-    """Rows by a unique int64 key, for vectorised lookups (a join by binary search, no hashing)."""
-
-    def __init__(self, keys: np.ndarray, values: dict[str, np.ndarray]) -> None:
-        order = np.argsort(keys, kind="stable")
-        self.keys = keys[order]
-        self.values = {name: column[order] for name, column in values.items()}
-
-    def find(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each query key's position and whether it is present."""
-        if not len(self.keys):
-            return np.zeros(len(query), dtype=np.int64), np.zeros(len(query), dtype=bool)
-        position = np.minimum(np.searchsorted(self.keys, query), len(self.keys) - 1)
-        return position, self.keys[position] == query
-
-    def take(self, query: np.ndarray, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
-        """The columns at each query key, zero where the key is absent."""
-        if not len(self.keys):
-            return {c: np.zeros(len(query)) for c in columns}
-        position, found = self.find(query)
-        return {c: np.where(found, self.values[c][position], 0.0) for c in columns}
-
-
-def _aligned(vocabulary: pl.Series, table: pl.DataFrame, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """`table`'s columns as arrays indexed by the code of its first column (zero where absent)."""
-    key = table.columns[0]
-    frame = pl.DataFrame({key: vocabulary}).join(table, on=key, how="left", maintain_order="left")
-    return _floats(frame, *columns)
-
-
 class FeatureBuilder:
     """The features of fixed target sections against any population, leave-one-section-out.
 
@@ -238,14 +68,14 @@ class FeatureBuilder:
     def __init__(self, targets: pl.DataFrame, history: History) -> None:
         self.targets = targets
         text = text_units(targets.get_column("sentence"))
-        self.uids = _vocabulary(text["uid"], text["prior_uid"], history.units["uid"])
-        self.people = _vocabulary(
+        self.uids = vocabulary(text["uid"], text["prior_uid"], history.units["uid"])
+        self.people = vocabulary(
             targets["participant_id"], history.units["participant_id"], history.sentences["participant_id"]
         )
-        self.sentences = _vocabulary(targets["sentence"], history.sentences["sentence"])
-        sections = _vocabulary(targets["test_section_id"])
+        self.sentences = vocabulary(targets["sentence"], history.sentences["sentence"])
+        sections = vocabulary(targets["test_section_id"])
         units, sentence_count = self.uids.len(), self.sentences.len()
-        mine = _coded(
+        mine = coded(
             targets,
             {
                 "_p": ("participant_id", self.people),
@@ -257,7 +87,7 @@ class FeatureBuilder:
         self._target_person, self._target_sentence = mine["_p"], mine["_s"]
         count = len(mine["_p"])
         # One row per target and unit of its sentence, ordered by (target, unit).
-        text_rows = _coded(
+        text_rows = coded(
             text.sort("sentence", "uid"),
             {"_s": ("sentence", self.sentences), "_u": ("uid", self.uids), "_k": ("prior_uid", self.uids)},
             ("t",),
@@ -271,24 +101,24 @@ class FeatureBuilder:
         p = mine["_p"][r]
         self._rows = {"_r": r, "_p": p, "_u": u, "_k": k, "t": text_rows["t"][source]}
         # Population shares of the row's unit and of its back-off key, to leave a participant out.
-        contributions = _coded(
+        contributions = coded(
             history.contributions,
             {"_p": ("participant_id", self.people), "_u": ("uid", self.uids)},
             ("n", "rel", "err"),
         )
         self._contrib = contributions
-        shares = _Index(contributions["_p"] * units + contributions["_u"], contributions)
+        shares = Index(contributions["_p"] * units + contributions["_u"], contributions)
         for prefix, unit in (("cu", u), ("ck", k)):
             found = shares.take(p * units + unit, ("n", "rel", "err"))
             self._rows |= {f"{prefix}_{c}": np.where(unit >= 0, v, 0.0) for c, v in found.items()}
         # The typist's other sections: totals minus this section's own sums, in their LOSO mean IKI.
-        typist = _coded(
+        typist = coded(
             history.units,
             {"_p": ("participant_id", self.people), "_u": ("uid", self.uids)},
             ("n", "iki", "err"),
         )
-        totals = _Index(typist["_p"] * units + typist["_u"], typist).take(p * units + u, ("n", "iki", "err"))
-        own = _coded(
+        totals = Index(typist["_p"] * units + typist["_u"], typist).take(p * units + u, ("n", "iki", "err"))
+        own = coded(
             history.own_units,
             {
                 "_p": ("participant_id", self.people),
@@ -297,16 +127,16 @@ class FeatureBuilder:
             },
             ("n", "iki", "err"),
         )
-        target_of = _Index(mine["_p"] * sections.len() + mine["_x"], {"r": np.arange(count)})
+        target_of = Index(mine["_p"] * sections.len() + mine["_x"], {"r": np.arange(count)})
         own_target, is_target = target_of.find(own["_p"] * sections.len() + own["_x"])
         keep = is_target & (own["_x"] >= 0)
-        own_index = _Index(
+        own_index = Index(
             target_of.values["r"][own_target[keep]] * units + own["_u"][keep],
             {c: own[c][keep] for c in ("n", "iki", "err")},
         )
         ours = own_index.take(r * units + u, ("n", "iki", "err"))
-        speed = _coded(history.speed, {"_p": ("participant_id", self.people)}, ("p_iki_sum", "p_iki_n"))
-        typist_speed = _Index(speed["_p"], speed).take(mine["_p"], ("p_iki_sum", "p_iki_n"))
+        speed = coded(history.speed, {"_p": ("participant_id", self.people)}, ("p_iki_sum", "p_iki_n"))
+        typist_speed = Index(speed["_p"], speed).take(mine["_p"], ("p_iki_sum", "p_iki_n"))
         other_iki_n = typist_speed["p_iki_n"] - mine["iki_count"]
         typist_iki = np.where(
             other_iki_n > 0, typist_speed["p_iki_sum"] - mine["iki_sum_ms"], 0.0
@@ -320,13 +150,13 @@ class FeatureBuilder:
         )
         self._rows["tp_err"] = np.where(known, totals["err"] - ours["err"], 0.0)
         # Sentences: population sums by sentence, and each target typist's own share of them.
-        sentence_rows = _coded(
+        sentence_rows = coded(
             history.sentences,
             {"_p": ("participant_id", self.people), "_s": ("sentence", self.sentences)},
             ("slowness_sum", "sections"),
         )
         self._sentence_contrib = sentence_rows
-        self._own_sentence = _Index(
+        self._own_sentence = Index(
             sentence_rows["_p"] * sentence_count + sentence_rows["_s"], sentence_rows
         ).take(mine["_p"] * sentence_count + mine["_s"], ("slowness_sum", "sections"))
 
@@ -365,7 +195,7 @@ class FeatureBuilder:
         and is taken out of their rows.
         """
         g_lat, g_err = population.global_rates()
-        pop = _aligned(self.uids, population.units, ("n", "rel", "err"))
+        pop = aligned(self.uids, population.units, ("n", "rel", "err"))
         r = self._rows
         left_out = left_out.astype(np.float64)[r["_p"]]
         n, rel, err = (pop[k][r["_u"]] - left_out * r[f"cu_{k}"] for k in ("n", "rel", "err"))
@@ -407,10 +237,12 @@ class FeatureBuilder:
         if len(r):
             present, starts = np.unique(r, return_index=True)  # rows are sorted by target
             highest[present] = np.maximum.reduceat(units["lat"], starts)
-        aligned = _aligned(self.sentences, population.sentences, ("slowness_sum", "sections"))
+        by_sentence = aligned(self.sentences, population.sentences, ("slowness_sum", "sections"))
         mine = left_out.astype(np.float64)[self._target_person]
-        slowness = aligned["slowness_sum"][self._target_sentence] - mine * self._own_sentence["slowness_sum"]
-        sections = aligned["sections"][self._target_sentence] - mine * self._own_sentence["sections"]
+        slowness = (
+            by_sentence["slowness_sum"][self._target_sentence] - mine * self._own_sentence["slowness_sum"]
+        )
+        sections = by_sentence["sections"][self._target_sentence] - mine * self._own_sentence["sections"]
         computed = pl.DataFrame(
             {
                 "_pop_time": total(units["lat"]),

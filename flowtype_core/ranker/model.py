@@ -25,7 +25,8 @@ import polars as pl
 
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.extras import require
-from flowtype_core.ranker.features import FEATURES, History, Population, section_features
+from flowtype_core.ranker.features import FEATURES, section_features
+from flowtype_core.ranker.history import History, Population
 from flowtype_core.store.atomic import atomic_write_text
 
 if TYPE_CHECKING:

@@ -24,7 +24,8 @@ from flowtype_core.errors import InvalidInput
 from flowtype_core.ids import check_id
 from flowtype_core.ranker.evaluation import HEURISTICS
 from flowtype_core.ranker.examples import examples_from_keystrokes, sentence_features
-from flowtype_core.ranker.features import CORRECTION_COST, PRIOR_TYPIST, FeatureBuilder, History
+from flowtype_core.ranker.features import CORRECTION_COST, PRIOR_TYPIST, FeatureBuilder
+from flowtype_core.ranker.history import History
 from flowtype_core.ranker.model import ModelRecord, ModelRegistry, models_dir_of
 from flowtype_core.ranker.peers import PEERS, peer_scores
 from flowtype_core.schema import KEYSTROKES

@@ -22,8 +22,9 @@ from collections.abc import Sequence
 import numpy as np
 import polars as pl
 
-from flowtype_core.ranker.features import History, Population, text_units
+from flowtype_core.ranker.history import History, Population
 from flowtype_core.ranker.peers import KEYBR, WEAKSPOT, best_of_random, peer_scores
+from flowtype_core.ranker.units import text_units
 
 PICKS = 5
 MIN_PRESSES = 3

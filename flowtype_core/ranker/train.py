@@ -32,14 +32,8 @@ from flowtype_core.extras import require
 from flowtype_core.metrics.definitions import SECTION_KEY
 from flowtype_core.ranker.evaluation import best_heuristic, bootstrap_intervals, evaluate
 from flowtype_core.ranker.examples import EXAMPLE_SCHEMA, UNIT_SCHEMA, sentence_features
-from flowtype_core.ranker.features import (
-    FEATURES,
-    FEATURES_VERSION,
-    FeatureBuilder,
-    History,
-    Population,
-    targets_for,
-)
+from flowtype_core.ranker.features import FEATURES, FEATURES_VERSION, FeatureBuilder, targets_for
+from flowtype_core.ranker.history import History, Population
 from flowtype_core.ranker.model import ModelRecord, ModelRegistry, RankerModel
 from flowtype_core.ranker.peers import PEERS, peer_scores
 from flowtype_core.ranker.replay import replay_fold, slow_digraph_ms, summarise

@@ -7,7 +7,7 @@ import polars as pl
 from flowtype_core.metrics import keystroke_features, section_metrics
 from flowtype_core.ranker import TrainingData, build_examples, build_units
 from flowtype_core.ranker.examples import EXAMPLE_COLUMNS, UNIT_COLUMNS, sentence_features
-from flowtype_core.ranker.features import text_units
+from flowtype_core.ranker.units import text_units
 
 
 def _presses(letters: list[str], times: list[int], section: str = "s1") -> pl.DataFrame:

@@ -17,7 +17,8 @@ from flowtype_core.ranker import (
     train_from_frames,
 )
 from flowtype_core.ranker.evaluation import HEURISTICS, RANDOM, evaluate
-from flowtype_core.ranker.features import History, targets_for
+from flowtype_core.ranker.features import targets_for
+from flowtype_core.ranker.history import History
 from flowtype_core.ranker.peers import peer_scores
 from flowtype_core.ranker.replay import POLICIES
 from flowtype_core.ranker.train import LGBM_PARAMS, TrainConfig, fold_of
