@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import polars as pl
 
 from flowtype_core.datasets.aalto import AaltoImport
-from flowtype_core.ranker import ModelRecord, TrainingData, examples_from_keystrokes, score_sections
+from flowtype_core.ranker import (
+    ModelRecord,
+    TrainingData,
+    evaluation,
+    examples_from_keystrokes,
+    score_sections,
+    train,
+)
+from flowtype_core.ranker.features import FeatureBuilder, targets_for
 
 
 def _slowed_and_mistyped(keystrokes: pl.DataFrame, section: str) -> pl.DataFrame:
@@ -52,3 +62,27 @@ def test_changing_a_sections_keystrokes_leaves_its_score_unchanged(
     # ... yet the section's own score is exactly what it was.
     assert score(after, target) == score(before, target)
     assert after.height == before.height == gold.examples.height
+
+
+def test_typist_features_do_not_ride_the_leave_one_out_complement(gold: TrainingData) -> None:
+    """A typist total minus the target section varies, inside a typist, only with the target: a
+    feature built on it could rank by the target's own speed. The channel is real (the probe), and
+    the model must not lean on it: its held-out NDCG barely moves when the typist's mean IKI is
+    taken over all their sections (which leaks the opposite way) instead of the other ones."""
+    labelled = gold.examples.filter(pl.col("label").is_not_null())
+    totals = (
+        pl.col("iki_sum_ms").sum().over("participant_id"),
+        pl.col("iki_count").sum().over("participant_id"),
+    )
+    others_mean = (totals[0] - pl.col("iki_sum_ms")) / (totals[1] - pl.col("iki_count"))
+    probe = labelled.with_columns((-others_mean).alias("probe"))
+    assert evaluation.ndcg_per_group(probe, "probe", 5).get_column("ndcg").mean() > 0.8
+
+    config = train.TrainConfig()
+    prepared = train._Prepared.of(gold, config)
+    loso = train.cross_validate(prepared, config, train._Reporter(None, None))[0]
+    whole = targets_for(prepared.labelled).with_columns(iki_sum_ms=pl.lit(0.0), iki_count=pl.lit(0, pl.Int64))
+    swapped = dataclasses.replace(prepared, builder=FeatureBuilder(whole, prepared.history))
+    full = train.cross_validate(swapped, config, train._Reporter(None, None))[0]
+    gap = loso["held_out"]["model"]["ndcg@5"] - full["held_out"]["model"]["ndcg@5"]
+    assert abs(gap) < 0.02, gap
