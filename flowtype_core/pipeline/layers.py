@@ -282,7 +282,9 @@ def _silver_group(
         )
         if sections_scan is not None
         else batch.select(
-            *SECTION_KEY, nw.col(INGESTED_AT), nw.lit(None, dtype=nw.String).alias("sentence_id")
+            *SECTION_KEY,
+            nw.col(INGESTED_AT),
+            *(nw.lit(None, dtype=nw.String).alias(c) for c in ("sentence_id", "quality_flags")),
         ).head(0)
     )
     silver, quarantine = catalog.materialize_all(

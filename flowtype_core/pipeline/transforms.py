@@ -14,7 +14,7 @@ from typing import Any
 import narwhals as nw
 from narwhals import Implementation
 
-from flowtype_core import metrics
+from flowtype_core import metrics, quality
 from flowtype_core.pipeline.expectations import (
     INTEGERS,
     PARSED_COLUMNS,
@@ -43,6 +43,9 @@ LINEAGE = (SOURCE_FILE, SOURCE_HASH, INGESTED_AT)
 # The store writes `created_at` as `2026-11-22T14:30:22.123456Z`. polars needs that spelled out;
 # Spark's own ISO-8601 parser reads it as it is (narwhals passes `None` through to it).
 _STORE_TIME_FORMAT = {Implementation.POLARS: "%Y-%m-%dT%H:%M:%S%.fZ"}
+# Silver keeps, per keystroke, what its section row says besides the keystrokes themselves.
+RECORDED_FLAGS = "recorded_flags"
+SECTION_ATTRIBUTES = ("sentence_id", RECORDED_FLAGS)
 
 
 def _lazy(frame: Any) -> nw.LazyFrame[Any]:
@@ -100,11 +103,9 @@ def _typed(column: str) -> nw.Expr:
     return nw.col(column)
 
 
-def typed_keystrokes(checked: Any, sentence_ids: Any) -> Any:
-    """Rows that passed every rule, typed to the keystrokes contract, with their sentence id.
-
-    `sentence_ids` holds (participant_id, test_section_id, sentence_id) from the sections files.
-    """
+def typed_keystrokes(checked: Any, section_attributes: Any) -> Any:
+    """Rows that passed every rule, typed to the keystrokes contract, with their section's
+    sentence id and recorded flags (`section_attributes`, from the sections files)."""
     frame = _lazy(checked).filter(nw.col(RULE).is_null())
     time_format = _STORE_TIME_FORMAT.get(frame.implementation)
     created_at = nw.col("created_at").str.to_datetime(time_format)
@@ -116,14 +117,23 @@ def typed_keystrokes(checked: Any, sentence_ids: Any) -> Any:
         nw.col(SOURCE_FILE),
         nw.col(INGESTED_AT),
     )
-    ids = _lazy(sentence_ids).select(*SECTION_KEY, "sentence_id")
-    return typed.join(ids, on=list(SECTION_KEY), how="left").to_native()
+    attributes = _lazy(section_attributes).select(*SECTION_KEY, *SECTION_ATTRIBUTES)
+    return typed.join(attributes, on=list(SECTION_KEY), how="left").to_native()
 
 
-def section_sentence_ids(bronze_sections: Any) -> Any:
-    """(participant_id, test_section_id, sentence_id) from each section's latest ingestion."""
+def section_attributes(bronze_sections: Any) -> Any:
+    """Per section, its sentence id and the flags the recorder gave it (`recorded_flags`: silver
+    keeps them so gold can carry the capture's provenance flags, see `flowtype_core.quality`),
+    from each section's latest ingestion."""
     latest = _lazy(latest_ingestion(bronze_sections))
-    return latest.select(*SECTION_KEY, "sentence_id").unique(subset=list(SECTION_KEY)).to_native()
+    # Bronze rows ingested before sections had flags have no such column: never assessed.
+    flags = "quality_flags" if "quality_flags" in latest.collect_schema().names() else None
+    recorded = nw.col(flags) if flags else nw.lit(None, dtype=nw.String)
+    return (
+        latest.select(*SECTION_KEY, "sentence_id", recorded.alias(RECORDED_FLAGS))
+        .unique(subset=list(SECTION_KEY))
+        .to_native()
+    )
 
 
 def silver_rows(typed: Any, *, processed_at: datetime) -> Any:
@@ -133,11 +143,16 @@ def silver_rows(typed: Any, *, processed_at: datetime) -> Any:
 
 
 def gold_section_rows(silver: Any) -> Any:
-    """Per-section metrics (flowtype_core.metrics.section_metrics) with the section's sentence id."""
+    """Per-section metrics (flowtype_core.metrics.section_metrics) with the section's sentence id,
+    flagged by the validity rules (flowtype_core.quality) from the silver keystrokes."""
     frame = _lazy(silver)
-    ids = frame.select(*SECTION_KEY, "sentence_id").unique(subset=list(SECTION_KEY))
-    sections = _lazy(metrics.section_metrics(frame.to_native()))
-    return sections.join(ids, on=list(SECTION_KEY), how="left").to_native()
+    names = frame.collect_schema().names()
+    recorded = nw.col(RECORDED_FLAGS) if RECORDED_FLAGS in names else nw.lit(None, dtype=nw.String)
+    ids = frame.select(*SECTION_KEY, "sentence_id", recorded.alias("quality_flags")).unique(
+        subset=list(SECTION_KEY)
+    )
+    sections = _lazy(metrics.section_metrics(frame.to_native())).join(ids, on=list(SECTION_KEY), how="left")
+    return quality.flag_sections(sections.to_native(), frame.to_native())
 
 
 def gold_session_rows(sections: Any) -> Any:
@@ -174,7 +189,7 @@ def participant_tables(sections: Any, silver: Any) -> dict[str, Any]:
 def silver_tables(bronze_keystrokes: Any, bronze_sections: Any, *, processed_at: datetime) -> tuple[Any, Any]:
     """Silver keystrokes and quarantine from a batch of bronze rows: the whole silver layer."""
     checked = check_expectations(latest_ingestion(bronze_keystrokes))
-    typed = typed_keystrokes(checked, section_sentence_ids(bronze_sections))
+    typed = typed_keystrokes(checked, section_attributes(bronze_sections))
     return silver_rows(typed, processed_at=processed_at), quarantine_rows(checked, processed_at=processed_at)
 
 

@@ -33,11 +33,12 @@ def typed(
     holds: dict[int, float | None] | None = None,
     shift: str | None = "SHIFT",
     sentence: str = SENTENCE,
+    section: tuple[str, str, str] = ("p", "s", "s_s000"),
 ) -> pl.DataFrame:
     """Keystrokes typing `text`: `shift` pressed before each capital (none when None).
 
     `ikis` (default human-like; extra ones unused) are the press-to-press intervals; `holds` sets the hold of
-    press i (None: never released).
+    press i (None: never released). `section` is (participant_id, session_id, test_section_id).
     """
     letters = [k for ch in text for k in ([shift, ch] if shift and ch.isupper() else [ch])]
     gaps = (ikis if ikis is not None else human_ikis(len(letters) - 1, seed))[: len(letters) - 1]
@@ -52,9 +53,9 @@ def typed(
     n = len(letters)
     return pl.DataFrame(
         {
-            "participant_id": ["p"] * n,
-            "session_id": ["s"] * n,
-            "test_section_id": ["s_s000"] * n,
+            "participant_id": [section[0]] * n,
+            "session_id": [section[1]] * n,
+            "test_section_id": [section[2]] * n,
             "sentence": [sentence] * n,
             "user_input": [text] * n,
             "keystroke_id": list(range(n)),
@@ -62,7 +63,7 @@ def typed(
             "release_time": [None if x is None else round(x) for x in releases],
             "letter": letters,
             "keycode": [0] * n,
-            "created_at": [None] * n,
+            "created_at": [datetime.fromtimestamp(START / 1000, UTC)] * n,
         },
         schema=KEYSTROKES.schema,
     )

@@ -69,6 +69,11 @@ def bronze_input() -> tuple[pl.DataFrame, pl.DataFrame]:
         ]
     )
     sections = as_csv_text(sample.sections.filter(pl.col("participant_id").is_in(people)), SECTIONS)
+    # A provenance flag the recorder stored (the capture saw the tab hidden): gold carries it.
+    hidden = pl.col("test_section_id") == first["test_section_id"]
+    sections = sections.with_columns(
+        pl.when(hidden).then(pl.lit("tab_hidden")).otherwise("quality_flags").alias("quality_flags")
+    )
     return pl.concat([keystrokes, bad]), sections
 
 
@@ -102,6 +107,9 @@ def test_silver_and_gold_on_spark_equal_polars(
         actual = collected(on_spark[table]).select(expected.columns).sort(keys)
         assert expected.height > 0, table
         assert_frame_equal(actual, expected, check_dtypes=False, rel_tol=1e-9, abs_tol=1e-9)
+    gold = collected(on_spark["gold_sections"])
+    hidden = gold.filter(pl.col("quality_flags") == "tab_hidden")
+    assert hidden.height == 1 and hidden["valid"].all()  # a provenance flag alone never invalidates
     rules = collected(on_spark["quarantine"])["rule"].sort().to_list()
     assert rules == [
         "created_at_timestamp",
