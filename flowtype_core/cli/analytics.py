@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowtype_core.analytics import population_summary
 from flowtype_core.cli.common import add_data_dir, add_json, emit, workbench
+from flowtype_core.quality.summary import assessed_sections, counted_summary
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=("lakehouse", "gold"),
         default="lakehouse",
         help="compute from the keystrokes table, or read the pipeline's gold tables",
+    )
+    met.add_argument(
+        "--valid-only",
+        action="store_true",
+        help="average over valid sections only (the validity rules' `valid`); default: all sections",
     )
     add_json(met)
     met.set_defaults(func=cmd_metrics)
@@ -56,10 +61,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_metrics(args: argparse.Namespace) -> int:
     wb = workbench(args)
     if args.source == "gold":
-        from flowtype_core.pipeline import gold_population_summary
+        from flowtype_core.pipeline import gold_sections
 
-        summary = gold_population_summary(wb)
+        sections = gold_sections(wb)
     else:
-        summary = population_summary(wb.lakehouse.read_table("keystrokes"))
-    emit(args, summary)
+        sections = assessed_sections(
+            wb.lakehouse.read_table("keystrokes"), wb.lakehouse.read_table("sections")
+        )
+    emit(args, counted_summary(sections, valid_only=args.valid_only))
     return 0

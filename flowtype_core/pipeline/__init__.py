@@ -10,7 +10,14 @@
 
 from flowtype_core.pipeline.catalog import Catalog, LocalDeltaCatalog
 from flowtype_core.pipeline.layers import LAYERS, LayerResult, PipelineContext
-from flowtype_core.pipeline.plan import TARGETS, gold_population_summary, local_context, plan, run_targets
+from flowtype_core.pipeline.plan import (
+    TARGETS,
+    gold_population_summary,
+    gold_sections,
+    local_context,
+    plan,
+    run_targets,
+)
 
 __all__ = [
     "LAYERS",
@@ -20,6 +27,7 @@ __all__ = [
     "LocalDeltaCatalog",
     "PipelineContext",
     "gold_population_summary",
+    "gold_sections",
     "local_context",
     "plan",
     "run_targets",

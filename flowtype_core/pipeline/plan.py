@@ -10,11 +10,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from flowtype_core import metrics
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.pipeline.catalog import Catalog, LocalDeltaCatalog
 from flowtype_core.pipeline.layers import LAYERS, LayerResult, PipelineContext
-from flowtype_core.pipeline.tables import GOLD_PARTICIPANTS
+from flowtype_core.pipeline.tables import GOLD_PARTICIPANTS, GOLD_SECTIONS
 from flowtype_core.workbench import Workbench
 
 TARGETS: dict[str, tuple[str, ...]] = {
@@ -56,13 +58,25 @@ def run_targets(
     return results
 
 
+def _catalog(source: Catalog | Workbench) -> Catalog:
+    return source if isinstance(source, Catalog) else local_context(source.data_dir).catalog
+
+
+def _gold(source: Catalog | Workbench, table: str) -> Any:
+    scan = _catalog(source).scan(table)
+    if scan is None:
+        raise FlowTypeError("the gold tables are empty: run `python -m flowtype_core pipeline run all` first")
+    return scan
+
+
+def gold_sections(source: Catalog | Workbench) -> pl.DataFrame:
+    """The gold sections table (metrics, quality_flags, valid) as a polars frame."""
+    return _catalog(source).to_polars(_gold(source, GOLD_SECTIONS))
+
+
 def gold_population_summary(source: Catalog | Workbench) -> dict[str, float | int | None]:
     """Population figures (SPEC §3.5) from the gold participant table instead of raw keystrokes.
 
     `source` is a catalog, or a workbench whose data directory holds the local gold tables.
     """
-    catalog = source if isinstance(source, Catalog) else local_context(source.data_dir).catalog
-    participants = catalog.scan(GOLD_PARTICIPANTS)
-    if participants is None:
-        raise FlowTypeError("the gold tables are empty: run `python -m flowtype_core pipeline run all` first")
-    return metrics.population_summary(participants)
+    return metrics.population_summary(_gold(source, GOLD_PARTICIPANTS))

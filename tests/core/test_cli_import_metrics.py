@@ -43,6 +43,12 @@ def test_import_is_idempotent_and_metrics_match_the_published_table(data_dir, ca
         assert low <= summary[key] <= high, (key, summary[key])
     for m in ("wpm", "error_rate_pct", "iki_mean_ms", "hold_mean_ms", "rollover", "kspc"):
         assert summary[f"{m}_sd"] > 0
+    # Validity rules (tests/quality/test_aalto_flags.py): 22 sections flagged, 4 invalid (bad_hold).
+    assert (summary["flagged_sections"], summary["invalid_sections"]) == (22, 4)
+    valid = _run(capsys, "metrics", "--data-dir", str(data_dir), "--json", "--valid-only")
+    assert valid["sections"] == 2336 and valid["participants"] == 156
+    assert (valid["flagged_sections"], valid["invalid_sections"]) == (22, 4)
+    assert valid["keystrokes"] < summary["keystrokes"]
 
 
 def test_import_of_a_missing_directory_is_a_clear_error(data_dir, capsys):

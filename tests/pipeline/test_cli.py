@@ -47,7 +47,9 @@ def test_run_prints_per_layer_figures_and_a_rerun_writes_nothing(
 
     code, summary = run_cli(capsys, "metrics", "--source", "gold", "--data-dir", str(data_dir), "--json")
     expected = metrics.population_summary(metrics.participant_metrics(metrics.section_metrics(keystrokes)))
+    counts = {key: summary.pop(key) for key in ("flagged_sections", "invalid_sections")}  # tests/quality
     assert summary == pytest.approx(expected, rel=1e-9)
+    assert 0 <= counts["invalid_sections"] <= counts["flagged_sections"] < expected["sections"]
 
 
 def test_metrics_from_gold_before_any_run_says_what_to_do(

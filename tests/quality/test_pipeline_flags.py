@@ -1,11 +1,15 @@
-"""The pipeline's gold sections carry the same flags as the stored section rows."""
+"""The pipeline's gold sections carry the same flags as the stored section rows; `metrics` reads
+them from either source, over all sections or valid ones."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import polars as pl
+import pytest
 
+from flowtype_core.cli import main
 from flowtype_core.pipeline import local_context, run_targets
 from flowtype_core.pipeline.tables import GOLD_SECTIONS, SILVER_KEYSTROKES
 from flowtype_core.recorder import completed_sessions, sections_from_keystrokes
@@ -18,7 +22,8 @@ def _section(index: int, **kwargs) -> pl.DataFrame:
     return typed(section=("ana", SESSION, f"{SESSION}_s{index:03d}"), seed=index, **kwargs)
 
 
-def test_gold_sections_get_the_flags_the_recorder_stored(wb) -> None:
+def record_cases(wb) -> None:
+    """Six sections of one session, each clean or tripping different rules, stored and published."""
     idle = human_ikis(61, 3)
     idle[10] = 7_000
     rng = random.Random(2)
@@ -34,6 +39,10 @@ def test_gold_sections_get_the_flags_the_recorder_stored(wb) -> None:
     sections = pl.concat([sections_from_keystrokes(ks, provenance=p) for ks, p in cases])
     wb.recorder.ingest(keystrokes, sections, completed_sessions(sections))
     assert wb.publisher.wait_idle(60)
+
+
+def test_gold_sections_get_the_flags_the_recorder_stored(wb) -> None:
+    record_cases(wb)
     stored = wb.store.read("sections.csv", "ana", SESSION).select("test_section_id", "quality_flags", "valid")
     assert stored.sort("test_section_id").rows() == [
         (f"{SESSION}_s000", "", True),
@@ -51,3 +60,23 @@ def test_gold_sections_get_the_flags_the_recorder_stored(wb) -> None:
     recorded = silver.filter(pl.col("test_section_id") == f"{SESSION}_s004")["recorded_flags"].unique()
     assert recorded.to_list() == ["tab_hidden,focus_lost"]
     assert SENTENCE in gold["sentence"].to_list()
+
+
+@pytest.mark.parametrize("source", ["lakehouse", "gold"])
+def test_metrics_counts_flagged_sections_and_leaves_invalid_ones_out_on_request(wb, capsys, source) -> None:
+    record_cases(wb)
+    run_targets(["bronze", "silver", "gold"], local_context(wb.data_dir))
+
+    def metrics(*extra: str) -> dict:
+        assert main(["metrics", "--data-dir", str(wb.data_dir), "--source", source, "--json", *extra]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    everything, valid = metrics(), metrics("--valid-only")
+    assert (everything["sections"], everything["flagged_sections"], everything["invalid_sections"]) == (
+        6,
+        5,
+        3,
+    )
+    assert (valid["sections"], valid["flagged_sections"], valid["invalid_sections"]) == (3, 5, 3)
+    # The three invalid sections (a 9-character input, a metronome, a broken hold) are left out.
+    assert valid["keystrokes"] < everything["keystrokes"] and valid["wpm_mean"] != everything["wpm_mean"]
