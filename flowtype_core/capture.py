@@ -38,6 +38,9 @@ BURST_PRESSES = 10
 MAX_EXACT_INT = 2**53  # larger integers do not survive a float, so they are no time or index
 MAX_SHOWN = 40  # characters of a sender's value quoted in a message
 REQUIRED = ("token", "section_index", "text", "started_at", "submitted_at", "events")
+# Provenance the component may report for the sentence (flowtype_core.quality's tab_hidden and
+# focus_lost): milliseconds the tab was hidden, and how often the page lost focus.
+OPTIONAL = ("hidden_ms", "blur_count")
 EVENT_FIELDS = ("key", "code", "keyCode", "press", "release")
 # Explicit direction marks, embeddings, overrides and isolates: they reorder how text is shown,
 # so a key or an input holding one can display as something else than what was typed.
@@ -188,12 +191,12 @@ def decode_batch(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:
     return parsed
 
 
-def _check_fields(found: Any, expected: tuple[str, ...], where: str) -> None:
+def _check_fields(found: Any, expected: tuple[str, ...], where: str, optional: tuple[str, ...] = ()) -> None:
     """Every expected field present, nothing else: an unknown field is refused, never stored."""
     missing = [k for k in expected if k not in found]
     if missing:
         raise _fail(f"{where} is missing {', '.join(missing)}")
-    unknown = sorted((k for k in found if k not in expected), key=str)
+    unknown = sorted((k for k in found if k not in expected and k not in optional), key=str)
     if unknown:
         raise _fail(f"{where} has unknown field(s) {_names(unknown)}")
 
@@ -319,7 +322,7 @@ def validate_batch(
     ):
         check_id(value, what)
     batch = decode_batch(raw)
-    _check_fields(batch, REQUIRED, "the batch")
+    _check_fields(batch, REQUIRED, "the batch", OPTIONAL)
     if not isinstance(batch["token"], str) or batch["token"] != token:
         raise _fail("it belongs to another session or browser tab (token mismatch); reload the page")
     _section_index(batch["section_index"], section_index)
@@ -356,4 +359,17 @@ def validate_batch(
         user_input=text,
         started_at=datetime.fromtimestamp(started / 1000, UTC),
         completed_at=datetime.fromtimestamp(submitted / 1000, UTC),
+        hidden_ms=_count(batch.get("hidden_ms"), "hidden_ms", submitted - started),
+        blur_count=_count(batch.get("blur_count"), "blur_count", MAX_EVENTS),
     )
+
+
+def _count(value: Any, where: str, limit: float) -> int | None:
+    """An optional non-negative integer up to `limit` (the sentence's duration, for hidden_ms)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(f"{where} must be a whole number, got {type(value).__name__}")
+    if not 0 <= value <= limit:
+        raise _fail(f"{where} must be from 0 to {limit:.0f}, got {describe(value)}")
+    return value

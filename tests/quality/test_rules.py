@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
+from flowtype_core.errors import InvalidInput
 from flowtype_core.metrics import section_metrics
 from flowtype_core.quality import INVALIDATING, RULE_NAMES, flag_sections
 from flowtype_core.quality import rules as r
@@ -218,3 +219,18 @@ def test_provenance_the_capture_reports_reaches_the_section_row() -> None:
     assert (
         sections_from_keystrokes(ks, provenance={"hidden_ms": 0, "blur_count": 0})["quality_flags"][0] == ""
     )
+
+
+def test_live_batch_provenance_flags_the_section_and_bad_values_are_refused(wb, sentences) -> None:
+    handle = wb.recorder.start_session("bea", consented_at=datetime.now(UTC))
+    batch = {**make_batch(sentences[0].text, handle.token, 0, seed=5), "hidden_ms": 1500, "blur_count": 2}
+    result = wb.recorder.submit_section(handle, 0, sentences[0], batch)
+    assert (result.quality_flags, result.valid) == ("tab_hidden,focus_lost", True)
+    clean = {**make_batch(sentences[1].text, handle.token, 1, seed=5), "hidden_ms": 0, "blur_count": 0}
+    assert wb.recorder.submit_section(handle, 1, sentences[1], clean).quality_flags == ""
+    for field, value in (("hidden_ms", -1), ("blur_count", 1.5), ("hidden_ms", 10**9)):
+        bad = {**make_batch(sentences[2].text, handle.token, 2, seed=5), field: value}
+        with pytest.raises(InvalidInput, match=field):
+            wb.recorder.submit_section(handle, 2, sentences[2], bad)
+    stored = wb.store.read("sections.csv", "bea", handle.session_id)
+    assert stored.height == 2  # the refused batch left nothing behind
