@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
+from flowtype_core.demo import generate_demo
 from flowtype_core.errors import InvalidInput
 from flowtype_core.metrics import section_metrics
 from flowtype_core.quality import INVALIDATING, RULE_NAMES, flag_sections
@@ -234,3 +235,17 @@ def test_live_batch_provenance_flags_the_section_and_bad_values_are_refused(wb, 
             wb.recorder.submit_section(handle, 2, sentences[2], bad)
     stored = wb.store.read("sections.csv", "bea", handle.session_id)
     assert stored.height == 2  # the refused batch left nothing behind
+
+
+def test_demo_typists_are_human_enough_to_pass_every_rule(wb) -> None:
+    generate_demo(wb.recorder, participants=3, sessions_per_participant=1, sentences_per_session=8)
+    assert wb.publisher.wait_idle(60)
+    for stored in (
+        wb.store.read_many("sections.csv", wb.store.sessions()),
+        wb.lakehouse.read_table("sections"),
+    ):
+        assert stored.height == 24
+        assert stored.select(pl.col("quality_flags").eq("").all(), pl.col("valid").all()).row(0) == (
+            True,
+            True,
+        )
