@@ -11,13 +11,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flowtype_core.datasets.aalto import AALTO_COLUMNS, FILE_PATTERN
+import polars as pl
+
+from flowtype_core.datasets.aalto import AALTO_COLUMNS, FILE_PATTERN, PARTICIPANT_PREFIX
 from flowtype_core.export.selection import UNWRITABLE_REASON, ExportTables, unwritable_sections
+
+
+def dataset_ids(participant_ids: list[str]) -> dict[str, str]:
+    """The id each participant gets in the files: an imported typist's own (`aalto-109` -> `109`),
+    so a re-import lands on the same id; anyone whose own id that would collide with keeps theirs."""
+    own = {p: p.removeprefix(PARTICIPANT_PREFIX) for p in participant_ids}
+    taken = list(own.values())
+    return {p: v if taken.count(v) == 1 else p for p, v in own.items()}
 
 
 def write(tables: ExportTables, out: Path) -> dict[str, Any]:
     bad_sections = unwritable_sections(tables.keystrokes)
     rows = tables.keystrokes.join(bad_sections, on=bad_sections.columns, how="anti")
+    ids = dataset_ids(rows.get_column("participant_id").unique().to_list())
+    rows = rows.with_columns(pl.col("participant_id").replace_strict(ids, return_dtype=pl.String))
     files = 0
     for (participant,), part in rows.partition_by(
         "participant_id", as_dict=True, maintain_order=True
