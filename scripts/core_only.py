@@ -30,8 +30,7 @@ VENV = ROOT / ".venv-core"
 # Modules whose whole purpose is an optional backend: they may fail to import, for that extra only.
 BACKEND_MODULES = {
     "flowtype_core.lakehouse.databricks": "databricks",
-    "flowtype_core.pipeline.runners.databricks_jobs": "databricks",
-    "flowtype_core.pipeline.runners.volume_files": "databricks",
+    "flowtype_core.workspace.sql": "databricks",  # the SQL connector's connection (the SDK sign-in)
 }
 ABSENT = ("lightgbm", "sklearn", "databricks", "streamlit")
 
