@@ -127,6 +127,7 @@ def check() -> None:
         recommend_sentences,
         train_from_frames,
     )
+    from flowtype_core.workspace.settings import DatabricksSettings
 
     def refused(call, extra: str) -> None:
         try:
@@ -139,7 +140,9 @@ def check() -> None:
     with tempfile.TemporaryDirectory() as data:
         settings = Settings(data_dir=Path(data))
         refused(lambda: open_lakehouse("databricks", settings), "databricks")
-        refused(lambda: open_runner(settings, "databricks"), "databricks")
+        # A job id is set: the missing extra, not a missing setting, is what must be reported here.
+        with_job = Settings(data_dir=Path(data), databricks=DatabricksSettings(job_id="1"))
+        refused(lambda: open_runner(with_job, "databricks"), "databricks")
         wb = open_workbench(data_dir=data)
         try:
             picks = recommend_sentences(wb, "typist-1", 3)  # no model yet: the default order

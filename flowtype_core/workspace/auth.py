@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flowtype_core.errors import ConfigError
+from flowtype_core.extras import require
 from flowtype_core.redaction import redact, register_secret
 from flowtype_core.workspace.settings import LOCAL_HOSTS, DatabricksSettings, workspace_problems
 
@@ -38,7 +39,7 @@ def sdk_config(db: DatabricksSettings) -> Config:
 
 
 def _build(db: DatabricksSettings) -> Config:
-    from databricks.sdk.config import Config
+    Config = require("databricks.sdk.config", "signing in to Databricks").Config
 
     problems = workspace_problems(db)
     if problems:
@@ -75,6 +76,5 @@ def credentials_provider(db: DatabricksSettings) -> Callable[[], Callable[[], di
 
 def workspace_client(db: DatabricksSettings) -> WorkspaceClient:
     """Jobs, Files and the rest of the REST API, signed in like the SQL connection."""
-    from databricks.sdk import WorkspaceClient
-
-    return WorkspaceClient(config=sdk_config(db))
+    client = require("databricks.sdk", "the Databricks Jobs and Files clients").WorkspaceClient
+    return client(config=sdk_config(db))
