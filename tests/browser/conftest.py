@@ -88,6 +88,18 @@ class StreamlitServer:
     log: Path
 
 
+def app_env(base: Path, data: Path) -> dict[str, str]:
+    """The settings a served app gets: its data dir and nothing from the developer's machine. The
+    server starts before the per-test settings isolation, so every setting that matters is explicit."""
+    return {
+        "FLOWTYPE_DATA_DIR": str(data),
+        "FLOWTYPE_SECRETS_FILE": str(base / "no-secrets.toml"),
+        "DATABRICKS_CONFIG_FILE": str(base / "no-databrickscfg"),
+        "FLOWTYPE_LAKEHOUSE": "local",
+        "FLOWTYPE_RUNNER": "local",
+    }
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

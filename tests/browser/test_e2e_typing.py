@@ -17,6 +17,8 @@ import polars as pl
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.conftest import app_env
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,13 +210,7 @@ def served(serve_streamlit: Callable[..., Any], tmp_path_factory: pytest.TempPat
     so every setting that matters is passed explicitly."""
     base = tmp_path_factory.mktemp("e2e")
     data = base / "data"
-    env = {
-        "FLOWTYPE_DATA_DIR": str(data),
-        "FLOWTYPE_SECRETS_FILE": str(base / "no-secrets.toml"),
-        "DATABRICKS_CONFIG_FILE": str(base / "no-databrickscfg"),
-        "FLOWTYPE_LAKEHOUSE": "local",
-        "FLOWTYPE_RUNNER": "local",
-    }
+    env = app_env(base, data)
     return serve_streamlit(ROOT / "app.py", env).url, data
 
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from flowtype_core.accounts import AccountStore
+from tests.browser.conftest import app_env
 from tests.browser.test_e2e_typing import PASSWORD, UI_TIMEOUT_MS, App
 from ui.login_cookie import COOKIE_NAME
 
@@ -27,13 +28,7 @@ def served(serve_streamlit: Callable[..., Any], tmp_path_factory: pytest.TempPat
     accounts = AccountStore(data)
     accounts.create_user("rita", PASSWORD, role="researcher", name="Rita [a link](http://example.com)")
     accounts.create_user("pam", PASSWORD, role="participant", name="Pam")
-    env = {
-        "FLOWTYPE_DATA_DIR": str(data),
-        "FLOWTYPE_SECRETS_FILE": str(base / "no-secrets.toml"),
-        "DATABRICKS_CONFIG_FILE": str(base / "no-databrickscfg"),
-        "FLOWTYPE_LAKEHOUSE": "local",
-        "FLOWTYPE_RUNNER": "local",
-    }
+    env = app_env(base, data)
     return serve_streamlit(ROOT / "app.py", env).url, data
 
 

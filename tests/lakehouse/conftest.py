@@ -14,6 +14,7 @@ import pytest
 
 from flowtype_core.config import DatabricksSettings, Settings
 from flowtype_core.lakehouse.base import Lakehouse
+from flowtype_core.lakehouse.databricks import DatabricksLakehouse
 from flowtype_core.lakehouse.registry import open_lakehouse
 from tests.support.databricks_sql_server import DatabricksSqlServer
 
@@ -64,3 +65,11 @@ def open_backend(
 @pytest.fixture(params=BACKENDS)
 def lakehouse(request: pytest.FixtureRequest, open_backend: Callable[[str], Lakehouse]) -> Lakehouse:
     return open_backend(request.param)
+
+
+@pytest.fixture
+def databricks(warehouse: DatabricksSqlServer, tmp_path: Path) -> Iterator[DatabricksLakehouse]:
+    backend = DatabricksLakehouse(databricks_settings(warehouse, tmp_path / "data"))
+    backend.ensure_tables()
+    yield backend
+    backend.close()

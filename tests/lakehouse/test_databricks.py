@@ -6,7 +6,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -24,14 +23,6 @@ from tests.lakehouse.rows import T0, batch, ordered, section, session
 from tests.support.databricks_sql_server import MAX_PARAMETER_BYTES, DatabricksSqlServer
 
 HOSTILE = "=cmd()|' OR 1=1; --"
-
-
-@pytest.fixture
-def databricks(warehouse: DatabricksSqlServer, tmp_path: Path) -> Iterator[DatabricksLakehouse]:
-    backend = DatabricksLakehouse(databricks_settings(warehouse, tmp_path / "data"))
-    backend.ensure_tables()
-    yield backend
-    backend.close()
 
 
 def statements_since(warehouse: DatabricksSqlServer, mark: int) -> list[tuple[str, dict[str, str | None]]]:

@@ -8,7 +8,6 @@ over-limit statement (HTTP 400) is a permanent error; LIST rows in either docume
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,14 +22,6 @@ from flowtype_core.workspace.sql import PermanentStatementError
 from tests.lakehouse.conftest import databricks_settings
 from tests.lakehouse.rows import batch, section
 from tests.support.databricks_sql_server import DatabricksSqlServer
-
-
-@pytest.fixture
-def databricks(warehouse: DatabricksSqlServer, tmp_path: Path) -> Iterator[DatabricksLakehouse]:
-    backend = DatabricksLakehouse(databricks_settings(warehouse, tmp_path / "data"))
-    backend.ensure_tables()
-    yield backend
-    backend.close()
 
 
 def test_a_service_principal_signs_in_with_oauth_m2m(warehouse: DatabricksSqlServer, tmp_path: Path) -> None:
