@@ -39,11 +39,14 @@ else:
 
 new_tab, edit_tab = st.tabs(["New study", "Edit or inspect a study"])
 with new_tab, st.form("new_study"):
+    # One row of columns per pair, so a narrow screen stacks the fields in reading order.
     left, right = st.columns(2)
     study_id = left.text_input("Study id (letters, digits, '_', '.', '-')", placeholder="pilot-2027")
     title = right.text_input("Title", placeholder="Typing speed with and without live feedback")
+    left, right = st.columns(2)
     conditions = left.text_input("Conditions (comma-separated)", value="feedback, no-feedback")
     quiet = right.text_input("Conditions without live feedback (comma-separated)", value="no-feedback")
+    left, right = st.columns(2)
     per_session = left.number_input("Sentences per session", min_value=1, max_value=100, value=5)
     seed = right.number_input("Seed: the same seed gives the same assignment and order", min_value=0, value=0)
     source = st.radio("Sentences", list(SOURCES), horizontal=True)
@@ -86,7 +89,7 @@ with edit_tab:
         version = st.selectbox("Version", versions[::-1], format_func=lambda v: f"v{v}")
         base = st.text_input("Public address of this app (for the link)", value="http://localhost:8501")
         st.write("Recruitment link — paste it into Prolific, which fills in each participant's ids:")
-        st.code(recruitment_link(base, chosen), language=None)
+        st.code(recruitment_link(base, chosen), language=None, wrap_lines=True)
         st.subheader("Conditions compared")
         comparison = compare_conditions(wb.lakehouse.read_table("sections"), study_id=chosen)
         if comparison.is_empty():
