@@ -18,6 +18,7 @@ import polars as pl
 
 from flowtype_core.errors import InvalidInput
 from flowtype_core.ids import check_id
+from flowtype_core.provenance import Provenance, parse_provenance
 from flowtype_core.schema import KEYSTROKES
 
 MAX_EVENTS = 2_000  # a 200-character sentence typed ten times over
@@ -38,9 +39,8 @@ BURST_PRESSES = 10
 MAX_EXACT_INT = 2**53  # larger integers do not survive a float, so they are no time or index
 MAX_SHOWN = 40  # characters of a sender's value quoted in a message
 REQUIRED = ("token", "section_index", "text", "started_at", "submitted_at", "events")
-# Provenance the component may report for the sentence (flowtype_core.quality's tab_hidden and
-# focus_lost): milliseconds the tab was hidden, and how often the page lost focus.
-OPTIONAL = ("hidden_ms", "blur_count")
+# The timing provenance the component reports for the sentence (flowtype_core.provenance).
+OPTIONAL = ("provenance",)
 EVENT_FIELDS = ("key", "code", "keyCode", "press", "release")
 # Explicit direction marks, embeddings, overrides and isolates: they reorder how text is shown,
 # so a key or an input holding one can display as something else than what was typed.
@@ -79,10 +79,8 @@ class CapturedSection:
     user_input: str
     started_at: datetime
     completed_at: datetime
-    # The capture's provenance for this sentence, when the batch reports it (validity rules
-    # tab_hidden / focus_lost in flowtype_core.quality); None when it does not.
-    hidden_ms: int | None = None
-    blur_count: int | None = None
+    # What the capture reported about its clock and the page's attention for this sentence.
+    provenance: Provenance = Provenance()
 
 
 # Code points that extend the character before them rather than adding one.
@@ -359,17 +357,5 @@ def validate_batch(
         user_input=text,
         started_at=datetime.fromtimestamp(started / 1000, UTC),
         completed_at=datetime.fromtimestamp(submitted / 1000, UTC),
-        hidden_ms=_count(batch.get("hidden_ms"), "hidden_ms", submitted - started),
-        blur_count=_count(batch.get("blur_count"), "blur_count", MAX_EVENTS),
+        provenance=parse_provenance(batch.get("provenance"), submitted - started, _fail),
     )
-
-
-def _count(value: Any, where: str, limit: float) -> int | None:
-    """An optional non-negative integer up to `limit` (the sentence's duration, for hidden_ms)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(f"{where} must be a whole number, got {type(value).__name__}")
-    if not 0 <= value <= limit:
-        raise _fail(f"{where} must be from 0 to {limit:.0f}, got {describe(value)}")
-    return value

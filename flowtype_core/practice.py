@@ -6,6 +6,8 @@ Kept out of the page so a notebook can compute the same hints and summaries from
 from __future__ import annotations
 
 from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Literal, cast
 
 import polars as pl
 
@@ -29,13 +31,41 @@ class SectionFeedback:
 
 @dataclass(frozen=True)
 class SessionSummary:
-    """One session as the typist sees it at the end: the means and each sentence's figures."""
+    """One session as the typist sees it at the end: the means over its valid sentences (flagged
+    ones are never mixed in), each sentence's figures, and the typist's earlier sessions."""
 
     status: str
     sentences: int
+    excluded: int  # sentences left out of the means by the validity rules
     average_wpm: float | None
     average_error_rate: float | None
-    per_sentence: pl.DataFrame  # sentence (1-based), wpm, error_rate
+    per_sentence: pl.DataFrame  # sentence (1-based), wpm, error_rate, valid
+    history: pl.DataFrame  # session (1-based, oldest first), started_at, wpm, this_session
+
+
+DiffOp = Literal["equal", "replace", "delete", "insert"]
+
+
+@dataclass(frozen=True)
+class DiffSegment:
+    """A run of the target against what was typed: equal, typed wrong (replace), left out
+    (delete: target only) or typed in excess (insert: typed only)."""
+
+    op: DiffOp
+    target: str
+    typed: str
+
+
+def typed_diff(target: str, typed: str) -> tuple[DiffSegment, ...]:
+    """The sentence against the submitted text, character by character, for the result screen.
+
+    A minimal edit alignment, so one missed letter marks one letter, not the rest of the line.
+    """
+    matcher = SequenceMatcher(None, target, typed, autojunk=False)
+    return tuple(
+        DiffSegment(cast(DiffOp, op), target[a0:a1], typed[b0:b1])
+        for op, a0, a1, b0, b1 in matcher.get_opcodes()
+    )
 
 
 def erased_mistakes(letters: list[str], sentence: str) -> list[tuple[str, str | None]]:
@@ -85,15 +115,46 @@ def feedback_for_section(
     return section_feedback(keystrokes.filter(pl.col("test_section_id") == test_section_id))
 
 
+HISTORY_SESSIONS = 20  # the summary chart shows this many latest sessions
+
+
 def session_summary(store: SessionStore, participant_id: str, session_id: str) -> SessionSummary:
     """The session's own stored figures, so the summary shows exactly what was recorded."""
     session = store.read("session.csv", participant_id, session_id)
     sections = store.read("sections.csv", participant_id, session_id).sort("test_section_id")
+    valid = sections.filter(pl.col("valid"))
     row = session.row(0, named=True) if session.height else {}
     return SessionSummary(
         status=row.get("status", "in_progress"),
         sentences=sections.height,
-        average_wpm=row.get("average_wpm"),
-        average_error_rate=row.get("average_error_rate"),
-        per_sentence=sections.select(pl.int_range(1, pl.len() + 1).alias("sentence"), "wpm", "error_rate"),
+        excluded=sections.height - valid.height,
+        average_wpm=_mean(valid, "wpm"),
+        average_error_rate=_mean(valid, "error_rate"),
+        per_sentence=sections.select(
+            pl.int_range(1, pl.len() + 1).alias("sentence"), "wpm", "error_rate", "valid"
+        ),
+        history=wpm_history(store, participant_id, session_id),
+    )
+
+
+def _mean(frame: pl.DataFrame, column: str) -> float | None:
+    value = frame.get_column(column).mean()
+    return None if value is None else float(cast(float, value))
+
+
+def wpm_history(store: SessionStore, participant_id: str, session_id: str) -> pl.DataFrame:
+    """Mean speed over the valid sentences of each of the typist's latest sessions, oldest first,
+    this one marked: a typist sees at a glance whether today was a good day."""
+    sections = store.read_all("sections.csv", participant_id).filter(pl.col("valid"))
+    return (
+        sections.group_by("session_id")
+        .agg(pl.col("started_at").min(), pl.col("wpm").mean())
+        .sort("started_at")
+        .tail(HISTORY_SESSIONS)
+        .select(
+            pl.int_range(1, pl.len() + 1).alias("session"),
+            "started_at",
+            "wpm",
+            (pl.col("session_id") == session_id).alias("this_session"),
+        )
     )

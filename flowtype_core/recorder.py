@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import polars as pl
@@ -21,6 +22,7 @@ from flowtype_core.errors import InvalidInput
 from flowtype_core.fingerprint import section_fingerprints
 from flowtype_core.ids import check_id, new_session_id, section_id
 from flowtype_core.metrics import section_metrics
+from flowtype_core.provenance import Provenance, session_provenance
 from flowtype_core.quality import flag_sections
 from flowtype_core.schema import PARTICIPANTS, PROVENANCE_COLUMNS, SECTIONS, SESSIONS, STUDY_COLUMNS
 from flowtype_core.store.atomic import atomic_write_text
@@ -160,13 +162,20 @@ def _open_session(current: pl.DataFrame) -> dict[str, Any] | None:
 
 
 def _keep_status_summary(
-    participant_id: str, session_id: str, sections: pl.DataFrame, current: pl.DataFrame
+    participant_id: str,
+    session_id: str,
+    sections: pl.DataFrame,
+    current: pl.DataFrame,
+    provenance: Provenance = Provenance(),
 ) -> pl.DataFrame:
-    """Session row after a section changed: counts recomputed, status and times kept.
+    """Session row after a section changed: counts recomputed, status and times kept, the new
+    sentence's timing provenance added to the session's.
 
     Runs under the session folder's lock, so a session ended meanwhile refuses the section.
     """
     row = _open_session(current)
+    context = session_context(current)
+    context.update(session_provenance(context, provenance))
     if row is not None:
         return session_row(
             participant_id,
@@ -175,10 +184,16 @@ def _keep_status_summary(
             created_at=row["created_at"],
             status=row["status"],
             ended_at=row["ended_at"],
-            context=session_context(current),
+            context=context,
         )
     return session_row(
-        participant_id, session_id, sections, created_at=_now(), status="in_progress", ended_at=None
+        participant_id,
+        session_id,
+        sections,
+        created_at=_now(),
+        status="in_progress",
+        ended_at=None,
+        context=context,
     )
 
 
@@ -289,9 +304,7 @@ class Recorder:
             session_started_ms=None if session is None else session["created_at"].timestamp() * 1000,
         )
         section = sections_from_keystrokes(
-            captured.keystrokes,
-            {test_section_id: sentence.id},
-            {"hidden_ms": captured.hidden_ms, "blur_count": captured.blur_count},
+            captured.keystrokes, {test_section_id: sentence.id}, captured.provenance.section_columns()
         ).with_columns(
             pl.lit(captured.started_at).alias("started_at"),
             pl.lit(captured.completed_at).alias("completed_at"),
@@ -300,7 +313,11 @@ class Recorder:
                 for c, t in STUDY_COLUMNS.items()
             ),
         )
-        self.store.replace_sections(section, captured.keystrokes, summarize=_keep_status_summary)
+        self.store.replace_sections(
+            section,
+            captured.keystrokes,
+            summarize=partial(_keep_status_summary, provenance=captured.provenance),
+        )
         self.publisher.enqueue(handle.participant_id, handle.session_id, [test_section_id], session_row=False)
         row = section.row(0, named=True)
         return SectionResult(

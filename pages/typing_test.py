@@ -1,4 +1,6 @@
-"""The typing test (SPEC §3.1): consent, sentences typed one at a time, a result after each, a summary.
+"""The typing test (SPEC §3.1): consent (and a study's questionnaire), sentences typed one at a
+time with live feedback, a result after each, a summary. Keyboard only: Enter submits, Enter on
+the result goes on, Escape retypes.
 
 The participant is always the logged-in user; no widget or URL can name anyone else.
 """
@@ -9,16 +11,20 @@ import streamlit as st
 
 from flowtype_core.errors import InvalidInput
 from flowtype_core.practice import feedback_for_section, session_summary
-from flowtype_core.ranker import recommend_sentences
+from flowtype_core.studies import StudyRepository
+from flowtype_core.studies.plan import next_sentences, study_plan
 from ui.auth import on_logout, require_role
 from ui.keystroke_capture import keystroke_capture
 from ui.resources import show_error, workbench
+from ui.study_widgets import questionnaire_form
 from ui.typing_widgets import (
     CAPTURE_KEY,
+    CONSENT_KEY,
     RUN_KEY,
     TypingRun,
     consent_form,
     current_run,
+    show_progress,
     show_result,
     show_summary,
 )
@@ -28,52 +34,85 @@ SENTENCES_PER_SESSION = 5
 user = require_role("participant", "researcher")
 wb = workbench()
 participant_id = user.username
+plan = study_plan(StudyRepository(wb.data_dir), wb.store, participant_id)
 st.title("Typing test")
 
 
 def start(consented_at: datetime, sentences: int) -> None:
-    """Open a session (an unfinished earlier one becomes abandoned); the ranker picks its sentences
-    for this typist, or falls back to unseen corpus sentences without a model or history."""
-    handle = wb.recorder.start_session(participant_id, consented_at=consented_at)
-    run = TypingRun(handle, recommend_sentences(wb, participant_id, sentences), consented_at)
+    """Open a session (an unfinished earlier one becomes abandoned) with the study's sentences, or
+    the ranker's picks for this typist (unseen corpus sentences without a model or history)."""
+    handle = wb.recorder.start_session(
+        participant_id, consented_at=consented_at, study=plan.enrolment.assignment if plan else None
+    )
+    picked = next_sentences(wb, participant_id, plan, sentences)
+    run = TypingRun(handle, picked, consented_at, feedback=plan.feedback if plan else True)
     st.session_state[RUN_KEY] = run
+    st.session_state.pop(CONSENT_KEY, None)
     on_logout("typing", lambda: run.abandon(wb.recorder))
     st.rerun()
 
 
 run = current_run(participant_id)
 if run is None:
-    agreed = consent_form(SENTENCES_PER_SESSION)
-    if agreed is not None:
+    agreed = st.session_state.get(CONSENT_KEY)
+    if agreed is None:
+        agreed = consent_form(
+            plan.count if plan else SENTENCES_PER_SESSION, study_text=plan.consent_text if plan else None
+        )
+        if agreed is not None:
+            st.session_state[CONSENT_KEY] = agreed  # a study's questions are asked only after consent
+            st.rerun()
+    elif plan is not None and plan.needs_answers:
+        answers = questionnaire_form(plan.questionnaire)
+        if answers is not None:
+            wb.recorder.record_participant(plan.enrolment.assignment, answers=answers)
+            start(*agreed)
+    else:
         start(*agreed)
 elif run.finished:
     show_summary(session_summary(wb.store, participant_id, run.handle.session_id))
     if st.button("Start a new session", type="primary"):
         start(run.consented_at, len(run.sentences))
-elif run.result is not None:
-    show_result(run)
-    next_col, retry_col = st.columns(2)
-    if next_col.button("See my summary" if run.is_last else "Next sentence", type="primary"):
-        run.advance(wb.recorder)
-        st.rerun()
-    if retry_col.button("Retype this sentence"):
-        run.result = run.feedback = None  # the new attempt replaces this one
-        st.rerun()
 else:
-    st.progress(run.index / len(run.sentences), text=f"Sentence {run.index + 1} of {len(run.sentences)}")
-    st.caption(f"Why this sentence: {run.current.reason}.")
+    show_progress(run)
+    show_result(run)
     errors = st.empty()
-    batch = keystroke_capture(
-        sentence=run.current.sentence.text, token=run.handle.token, section_index=run.index, key=CAPTURE_KEY
+    action = keystroke_capture(
+        sentence=run.current.sentence.text,
+        token=run.handle.token,
+        section_index=run.index,
+        key=CAPTURE_KEY,
+        attempt=run.attempt,
+        feedback=run.feedback,
+        result=run.diff if run.result is not None else None,
     )
-    if batch is not None:
-        try:
-            run.result = wb.recorder.submit_section(run.handle, run.index, run.current.sentence, batch)
-        except InvalidInput as exc:
-            with errors.container():
-                show_error(exc)  # nothing was written; the field is empty again, so just retype
-        else:
-            run.feedback = feedback_for_section(
-                wb.store, participant_id, run.handle.session_id, run.result.test_section_id
-            )
+    if action is not None and not run.is_new(*action):
+        action = None
+    if run.result is not None:
+        next_col, retry_col = st.columns(2)
+        if next_col.button("See my summary" if run.is_last else "Next sentence", type="primary"):
+            action = ("next", {})
+        if retry_col.button("Retype this sentence"):
+            action = ("retry", {})
+    if action is not None and (action[0] == "submit") == (run.result is None):
+        kind, batch = action
+        if kind == "next":
+            run.advance(wb.recorder)
             st.rerun()
+        elif kind == "retry":
+            run.retype()
+            st.rerun()
+        else:
+            try:
+                result = wb.recorder.submit_section(run.handle, run.index, run.current.sentence, batch)
+            except InvalidInput as exc:
+                with errors.container():
+                    show_error(exc)  # nothing was written; the field is empty again, so just retype
+            else:
+                run.show(
+                    result,
+                    feedback_for_section(
+                        wb.store, participant_id, run.handle.session_id, result.test_section_id
+                    ),
+                )
+                st.rerun()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
-from flowtype_core.practice import SectionFeedback, SessionSummary
+from flowtype_core.practice import DiffSegment, SectionFeedback, SessionSummary, typed_diff
+from flowtype_core.quality import flag_meanings
 from flowtype_core.ranker import Recommendation
 from flowtype_core.recorder import Recorder, SectionResult, SessionHandle
 
 RUN_KEY = "flowtype_typing_run"  # "flowtype…" keys are cleared at logout (ui.auth)
+CONSENT_KEY = "flowtype_typing_agreed"  # consent given, questionnaire still to answer
 CAPTURE_KEY = "flowtype_typing_capture"
 MAX_SENTENCES = 20
 
@@ -36,10 +41,24 @@ class TypingRun:
     handle: SessionHandle
     sentences: list[Recommendation]  # the session's sentences, each with why it was picked
     consented_at: datetime
+    feedback: bool = True  # False in a study condition that types without live marks or figures
     index: int = 0
+    attempt: int = 0  # bumped by a retype, so the field starts empty again
     result: SectionResult | None = None  # set while the latest sentence's result is shown
-    feedback: SectionFeedback | None = None
+    feedback_hints: SectionFeedback | None = None
+    diff: tuple[DiffSegment, ...] = ()
     finished: bool = False
+    last_trigger: tuple[str, str] | None = None
+
+    def is_new(self, kind: str, payload: dict[str, object]) -> bool:
+        """Whether a component trigger is new: a value delivered again (a rerun that replays the
+        last one) is acted on once. Each value differs from the last: a submit holds its own key
+        presses, the others the time of their key press (a nonce)."""
+        seen = (kind, json.dumps(payload, sort_keys=True, default=str))
+        if seen == self.last_trigger:
+            return False
+        self.last_trigger = seen
+        return True
 
     @property
     def current(self) -> Recommendation:
@@ -49,6 +68,16 @@ class TypingRun:
     def is_last(self) -> bool:
         return self.index == len(self.sentences) - 1
 
+    def show(self, result: SectionResult, hints: SectionFeedback) -> None:
+        """Hold the sentence's result (and where the typed text differs) for the result screen."""
+        self.result, self.feedback_hints = result, hints
+        self.diff = typed_diff(self.current.sentence.text, result.user_input)
+
+    def retype(self) -> None:
+        """Back to the same sentence; the new attempt replaces the recorded one."""
+        self.result = self.feedback_hints = None
+        self.attempt += 1
+
     def advance(self, recorder: Recorder) -> None:
         """Move to the next sentence; after the last one the session is completed."""
         if self.is_last:
@@ -56,7 +85,8 @@ class TypingRun:
             self.finished = True
         else:
             self.index += 1
-        self.result = self.feedback = None
+        self.result = self.feedback_hints = None
+        self.attempt = 0
 
     def abandon(self, recorder: Recorder) -> None:
         """Mark an unfinished session abandoned (its finished sentences stay recorded)."""
@@ -74,13 +104,20 @@ def current_run(participant_id: str) -> TypingRun | None:
     return None
 
 
-def consent_form(default_sentences: int) -> tuple[datetime, int] | None:
-    """The consent screen; (moment of agreement, sentences wanted) once the participant agrees."""
-    st.markdown(CONSENT_TEXT)
+def consent_form(default_sentences: int, *, study_text: str | None = None) -> tuple[datetime, int] | None:
+    """The consent screen; (moment of agreement, sentences wanted) once the participant agrees.
+
+    In a study the protocol's consent text is shown and its sentence count is fixed.
+    """
+    st.markdown(CONSENT_TEXT if study_text is None else study_text)
     with st.form("flowtype_typing_consent"):
-        sentences = st.number_input(
-            "Sentences this session", min_value=1, max_value=MAX_SENTENCES, value=default_sentences
-        )
+        if study_text is None:
+            sentences = st.number_input(
+                "Sentences this session", min_value=1, max_value=MAX_SENTENCES, value=default_sentences
+            )
+        else:
+            sentences = default_sentences
+            st.caption(f"This session has {default_sentences} sentences.")
         agreed = st.checkbox("I agree that my key presses are recorded as described above.")
         if st.form_submit_button("Start the typing test", type="primary"):
             if agreed:
@@ -112,28 +149,76 @@ def _number(value: float | None, fmt: str) -> str:
     return "–" if value is None else format(value, fmt)
 
 
+def show_progress(run: TypingRun) -> None:
+    """Where the participant is in the session, and why this sentence (outside a fixed study set)."""
+    done = run.index + (run.result is not None)
+    st.progress(done / len(run.sentences), text=f"Sentence {run.index + 1} of {len(run.sentences)}")
+    if run.result is None and run.current.source != "study":
+        st.caption(f"Why this sentence: {run.current.reason}.")
+
+
 def show_result(run: TypingRun) -> None:
-    """The latest sentence's speed, accuracy and hint."""
-    result, feedback = run.result, run.feedback
+    """The latest sentence's speed, accuracy and hint (just "recorded" when feedback is off)."""
+    result, hints = run.result, run.feedback_hints
     if result is None:
         return
     st.subheader(f"Sentence {run.index + 1} of {len(run.sentences)}: done")
+    if not result.valid:
+        why = "; ".join(flag_meanings(result.quality_flags))
+        st.warning(f"This sentence is kept but left out of your averages ({why}).", icon="⚠️")
+    if not run.feedback:
+        return
     wpm, errors, kspc = st.columns(3)
     wpm.metric("Speed (WPM)", _number(result.wpm, ".1f"))
     errors.metric("Uncorrected error rate", f"{_number(result.error_rate, '.1f')} %")
     kspc.metric("Key presses", result.keystroke_count)
-    for line in hint_lines(feedback) if feedback else []:
+    for line in hint_lines(hints) if hints else []:
         st.markdown(line)
 
 
 def show_summary(summary: SessionSummary) -> None:
-    """Means over the session and a small chart of speed per sentence."""
+    """Means over the session's valid sentences, and this session against the earlier ones."""
     st.subheader("Session summary")
     wpm, errors, sentences = st.columns(3)
     wpm.metric("Mean speed (WPM)", _number(summary.average_wpm, ".1f"))
     errors.metric("Mean uncorrected error rate", f"{_number(summary.average_error_rate, '.1f')} %")
     sentences.metric("Sentences", summary.sentences)
-    if summary.per_sentence.height:
+    if summary.excluded:
+        st.caption(
+            f"{summary.excluded} flagged sentence{'s' if summary.excluded > 1 else ''} "
+            "left out of the means (kept in your record)."
+        )
+    if summary.history.height > 1:
+        st.plotly_chart(history_chart(summary.history), width="stretch")
+    elif summary.per_sentence.height:
         st.bar_chart(
             summary.per_sentence, x="sentence", y="wpm", x_label="Sentence", y_label="WPM", height=220
         )
+
+
+THIS_SESSION = "#ff4b4b"  # Streamlit's primary red: this session stands out from the grey history
+EARLIER = "#a3a8b8"
+
+
+def history_chart(history: pl.DataFrame) -> go.Figure:
+    """Mean WPM per session, oldest first, this session in colour and labelled."""
+    current = history.get_column("this_session").to_list()
+    figure = go.Figure(
+        go.Bar(
+            x=history.get_column("session").to_list(),
+            y=history.get_column("wpm").to_list(),
+            marker_color=[THIS_SESSION if c else EARLIER for c in current],
+            text=[f"{w:.0f}" if c else "" for w, c in zip(history.get_column("wpm"), current, strict=True)],
+            textposition="outside",
+            hovertemplate="Session %{x}: %{y:.1f} WPM<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title="Your mean speed per session (this one in red)",
+        height=260,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis={"title": "Session", "dtick": 1},
+        yaxis={"title": "WPM", "rangemode": "tozero"},
+        showlegend=False,
+    )
+    return figure

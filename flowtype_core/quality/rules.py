@@ -77,3 +77,9 @@ RULE_NAMES = tuple(rule.name for rule in RULES)
 INVALIDATING = frozenset(rule.name for rule in RULES if rule.invalidates)
 # What the capture component reports per section (optional: absent columns trip nothing).
 PROVENANCE_RULES = {"tab_hidden": "hidden_ms", "focus_lost": "blur_count"}
+
+
+def flag_meanings(quality_flags: str) -> list[str]:
+    """What each rule a row tripped means, in plain words, for a typist or a reviewer."""
+    meaning = {rule.name: rule.meaning for rule in RULES}
+    return [meaning.get(name, name) for name in quality_flags.split(",") if name]

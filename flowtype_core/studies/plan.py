@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from flowtype_core.corpus import Sentence
+from flowtype_core.ranker import Recommendation, recommend_sentences
+from flowtype_core.ranker.recommend import PracticeSource
 from flowtype_core.store.csv_store import SessionStore
 from flowtype_core.studies.assignment import Enrolment, current_enrolment, session_sentences
 from flowtype_core.studies.questionnaire import Question
@@ -60,3 +62,17 @@ def study_plan(repository: StudyRepository, store: SessionStore, participant_id:
         count=protocol.sentences_per_session,
         feedback=protocol.condition(arm.condition).feedback,
     )
+
+
+STUDY = "study"  # a Recommendation's source when the study fixes the sentences
+
+
+def next_sentences(
+    source: PracticeSource, participant_id: str, plan: StudyPlan | None, count: int
+) -> list[Recommendation]:
+    """The sentences of the participant's next session: the study's set when their condition fixes
+    one, else the ranker's picks (`count` of them outside a study, the protocol's count inside)."""
+    if plan is not None and plan.sentences:
+        why = f"the sentence set of study {plan.enrolment.protocol.study_id}"
+        return [Recommendation(s, 0.0, why, (), STUDY) for s in plan.sentences]
+    return recommend_sentences(source, participant_id, plan.count if plan is not None else count)

@@ -7,6 +7,7 @@ through `st.session_state[CAPTURE_KEY]`, so a test sets `{"submit": batch}` ther
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,14 @@ def test_consent_is_required_before_anything_is_recorded(app_data: Path) -> None
     assert datetime.fromisoformat(consent["consented_at"]) >= before
     assert at.caption[0].value.startswith("Why this sentence: ")
     assert len(run.sentences) == 5
-    assert _capture_data(at) == {
+    shown = _capture_data(at)
+    assert {k: shown[k] for k in ("mode", "sentence", "token", "section_index", "attempt", "feedback")} == {
+        "mode": "type",
         "sentence": run.sentences[0].sentence.text,
         "token": run.handle.token,
         "section_index": 0,
+        "attempt": 0,
+        "feedback": True,
     }
 
 
@@ -150,6 +155,7 @@ def test_retyping_a_sentence_replaces_it(app_data: Path) -> None:
     _type_current(at, run, seed=1)
     _click(at, "Retype this sentence")
     assert run.index == 0 and run.result is None
+    assert _capture_data(at)["attempt"] == 1  # the field starts empty for the new attempt
     second = _type_current(at, run, seed=2)
     keystrokes = SessionStore(app_data).read("keystrokes.csv", "pat", run.handle.session_id)
     assert keystrokes.get_column("press_time").to_list() == [round(e["press"]) for e in second["events"]]
@@ -256,3 +262,76 @@ def test_the_typing_test_serves_model_picked_sentences_to_a_participant_with_his
         assert at.caption[0].value == f"Why this sentence: {pick.reason}."
         _type_current(at, run, seed=index)
         _click(at, "Next sentence")
+
+
+def _act(at: AppTest, action: str) -> AppTest:
+    """What the component sends on the result screen: Enter is "next", Escape is "retry"."""
+    at.session_state[CAPTURE_KEY] = {action: {"nonce": time.monotonic()}}
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_result_shows_the_sentence_against_the_typed_text_and_enter_goes_on(app_data: Path) -> None:
+    at = _open_page()
+    run = _consent(at, sentences=2)
+    sentence = run.current.sentence.text
+    typo = sentence[:3] + ("x" if sentence[3] != "x" else "y") + sentence[4:]
+    _submit(at, make_batch(typo, run.handle.token, 0))
+    shown = _capture_data(at)
+    assert shown["mode"] == "result"
+    segments = shown["result"]["segments"]
+    assert "".join(s["target"] for s in segments) == sentence
+    assert "".join(s["typed"] for s in segments) == typo
+    assert [s for s in segments if s["op"] != "equal"] == [
+        {"op": "replace", "target": sentence[3], "typed": typo[3]}
+    ]
+    _act(at, "submit")  # a stale submit on the result screen changes nothing
+    assert run.result is not None and run.index == 0
+    _act(at, "retry")  # Escape
+    assert (run.index, run.attempt, run.result) == (0, 1, None)
+    assert _capture_data(at)["mode"] == "type"
+    _type_current(at, run)
+    _act(at, "next")  # Enter
+    assert (run.index, run.attempt, run.result) == (1, 0, None)
+    _type_current(at, run, seed=2)
+    _act(at, "next")
+    assert run.finished
+    assert "Session summary" in [s.value for s in at.subheader]
+
+
+def test_a_confirmed_short_input_is_kept_flagged_and_left_out_of_the_means(app_data: Path) -> None:
+    at = _open_page()
+    run = _consent(at, sentences=2)
+    assert _capture_data(at)["min_input_share"] == 0.5  # the browser asks to confirm below this
+    _type_current(at, run, seed=1)
+    _act(at, "next")
+    short = run.current.sentence.text[:4]
+    _submit(at, make_batch(short, run.handle.token, 1))
+    assert run.result is not None and run.result.valid is False
+    (warning,) = at.warning
+    assert "left out of your averages" in warning.value and "input shorter than 50%" in warning.value
+    _act(at, "next")
+    sections = (
+        SessionStore(app_data).read("sections.csv", "pat", run.handle.session_id).sort("test_section_id")
+    )
+    assert sections.get_column("quality_flags").to_list() == ["", "incomplete_input"]
+    assert _metrics(at)["Mean speed (WPM)"] == f"{sections.item(0, 'wpm'):.1f}"  # the valid one only
+    assert _metrics(at)["Sentences"] == "2"
+    assert any("1 flagged sentence left out of the means" in c.value for c in at.caption)
+
+
+def test_the_summary_charts_this_session_against_the_earlier_ones(app_data: Path) -> None:
+    at = _open_page()
+    for session in range(2):
+        run = _consent(at, sentences=1) if session == 0 else at.session_state[RUN_KEY]
+        _type_current(at, run, seed=session)
+        _act(at, "next")
+        if session == 0:
+            assert len(at.get("plotly_chart")) == 0  # one session: per sentence only
+            _click(at, "Start a new session")
+    (chart,) = at.get("plotly_chart")
+    figure = json.loads(chart.proto.spec)
+    bars = figure["data"][0]
+    assert bars["x"] == [1, 2] and len(bars["y"]) == 2
+    assert bars["marker"]["color"][0] != bars["marker"]["color"][1]  # this session stands out

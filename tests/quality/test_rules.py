@@ -222,19 +222,60 @@ def test_provenance_the_capture_reports_reaches_the_section_row() -> None:
     )
 
 
-def test_live_batch_provenance_flags_the_section_and_bad_values_are_refused(wb, sentences) -> None:
+def _with_provenance(batch: dict, **provenance) -> dict:
+    return {**batch, "provenance": provenance}
+
+
+def test_live_batch_provenance_flags_the_section_and_sums_into_the_session(wb, sentences) -> None:
     handle = wb.recorder.start_session("bea", consented_at=datetime.now(UTC))
-    batch = {**make_batch(sentences[0].text, handle.token, 0, seed=5), "hidden_ms": 1500, "blur_count": 2}
-    result = wb.recorder.submit_section(handle, 0, sentences[0], batch)
+    agent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
+    first = _with_provenance(
+        make_batch(sentences[0].text, handle.token, 0, seed=5),
+        hidden_ms=1500,
+        blur_count=2,
+        timer_resolution_ms=0.1,
+        cross_origin_isolated=True,
+        user_agent=agent,
+    )
+    result = wb.recorder.submit_section(handle, 0, sentences[0], first)
     assert (result.quality_flags, result.valid) == ("tab_hidden,focus_lost", True)
-    clean = {**make_batch(sentences[1].text, handle.token, 1, seed=5), "hidden_ms": 0, "blur_count": 0}
-    assert wb.recorder.submit_section(handle, 1, sentences[1], clean).quality_flags == ""
-    for field, value in (("hidden_ms", -1), ("blur_count", 1.5), ("hidden_ms", 10**9)):
-        bad = {**make_batch(sentences[2].text, handle.token, 2, seed=5), field: value}
-        with pytest.raises(InvalidInput, match=field):
-            wb.recorder.submit_section(handle, 2, sentences[2], bad)
-    stored = wb.store.read("sections.csv", "bea", handle.session_id)
-    assert stored.height == 2  # the refused batch left nothing behind
+    clean = _with_provenance(
+        make_batch(sentences[1].text, handle.token, 1, seed=5),
+        hidden_ms=0,
+        blur_count=1,
+        timer_resolution_ms=0.005,
+        cross_origin_isolated=False,
+        user_agent=agent,
+    )
+    assert wb.recorder.submit_section(handle, 1, sentences[1], clean).quality_flags == "focus_lost"
+    session = wb.store.read("session.csv", "bea", handle.session_id).row(0, named=True)
+    assert session["hidden_ms"] == 1500 and session["blur_count"] == 3
+    assert session["timer_resolution_ms"] == pytest.approx(0.005)  # the finest tick seen
+    assert session["cross_origin_isolated"] is False  # isolated only if every sentence was
+    assert session["user_agent"] == agent
+
+
+@pytest.mark.parametrize(
+    ("provenance", "message"),
+    [
+        ({"hidden_ms": -1}, "hidden_ms must be a whole number"),
+        ({"blur_count": 1.5}, "blur_count must be a whole number"),
+        ({"hidden_ms": 10**9}, "hidden_ms must be a whole number"),
+        ({"timer_resolution_ms": 0}, "timer_resolution_ms must be a number above 0"),
+        ({"timer_resolution_ms": 250.0}, "timer_resolution_ms must be a number above 0"),
+        ({"cross_origin_isolated": "yes"}, "cross_origin_isolated must be true or false"),
+        ({"user_agent": "x" * 600}, "user_agent must be printable text"),
+        ({"user_agent": "bad\nagent"}, "user_agent must be printable text"),
+        ({"clock": 1}, "has unknown field(s) 'clock'"),
+    ],
+)
+def test_bad_provenance_is_refused_and_writes_nothing(wb, sentences, provenance, message) -> None:
+    handle = wb.recorder.start_session("cyd", consented_at=datetime.now(UTC))
+    bad = _with_provenance(make_batch(sentences[0].text, handle.token, 0, seed=5), **provenance)
+    with pytest.raises(InvalidInput) as refused:
+        wb.recorder.submit_section(handle, 0, sentences[0], bad)
+    assert str(refused.value).startswith(f"keystroke batch rejected: provenance {message}")
+    assert wb.store.read("sections.csv", "cyd", handle.session_id).height == 0
 
 
 def test_demo_typists_are_human_enough_to_pass_every_rule(wb) -> None:
