@@ -6,6 +6,7 @@ data reaches the store and the lakehouses the same way (SPEC §3.1-§3.3).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Callable
@@ -31,6 +32,10 @@ from flowtype_core.studies.assignment import Assignment
 from flowtype_core.sync.publisher import Publisher
 
 CONSENT_VERSION = "2026-11-v1"
+# A live session's sentences and the hash of the token of the tab that owns it, so a reload or a
+# new tab continues the session (and takes it over) instead of losing it. Absent for sessions
+# from before it existed, which accept any token as they always did.
+PLAN_FILE = "plan.json"
 # Columns set once per session and kept by every rewrite of its row.
 SESSION_CONTEXT = (*STUDY_COLUMNS, *PROVENANCE_COLUMNS)
 
@@ -42,6 +47,25 @@ class SessionHandle:
     participant_id: str
     session_id: str
     token: str
+
+
+@dataclass(frozen=True)
+class ResumedSession:
+    """An unfinished session taken over by a new tab: its plan and the sentences already typed."""
+
+    handle: SessionHandle
+    plan: list[dict[str, Any]]  # as the UI stored it at start
+    typed: frozenset[int]  # section indexes already recorded
+    consented_at: datetime
+
+    @property
+    def next_index(self) -> int:
+        """The first planned sentence not typed yet (the plan's length when all are)."""
+        return next((i for i in range(len(self.plan)) if i not in self.typed), len(self.plan))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -237,11 +261,13 @@ class Recorder:
         consented_at: datetime | None,
         started_at: datetime | None = None,
         study: Assignment | None = None,
+        plan: list[dict[str, Any]] | None = None,
     ) -> SessionHandle:
         """Open a session; refuses without recorded consent. Earlier unfinished ones become abandoned.
 
         `started_at` back-dates a session (demo data); live sessions start now. `study` names the
-        protocol version and condition every row of the session is recorded under.
+        protocol version and condition every row of the session is recorded under. `plan` (the
+        sentences the UI will show, JSON-ready) lets a reload resume the session (`resume`).
         """
         check_id(participant_id, "participant_id")
         if consented_at is None:
@@ -269,6 +295,9 @@ class Recorder:
             context["condition"] = study.condition
             consent["version"] = f"{study.study_id}/v{study.protocol_version}"
         atomic_write_text(folder / "consent.json", json.dumps(consent))
+        handle = SessionHandle(participant_id, session_id, secrets.token_urlsafe(16))
+        if plan is not None:
+            self._write_plan(handle, plan)
         self._write_session(
             participant_id,
             session_id,
@@ -277,7 +306,36 @@ class Recorder:
             created_at=started_at,
             context=context,
         )
-        return SessionHandle(participant_id, session_id, secrets.token_urlsafe(16))
+        return handle
+
+    def _write_plan(self, handle: SessionHandle, plan: list[dict[str, Any]]) -> None:
+        folder = self.store.session_dir(handle.participant_id, handle.session_id)
+        record = {"owner_token_sha256": _token_hash(handle.token), "sentences": plan}
+        atomic_write_text(folder / PLAN_FILE, json.dumps(record))
+
+    def _plan(self, participant_id: str, session_id: str) -> dict[str, Any] | None:
+        path = self.store.session_dir(participant_id, session_id) / PLAN_FILE
+        return json.loads(path.read_text("utf-8")) if path.is_file() else None
+
+    def resume(self, participant_id: str) -> ResumedSession | None:
+        """Take over the participant's unfinished planned session for a new tab (a reload, a new
+        window): a new token is issued, so the tab that had it can no longer submit to it."""
+        check_id(participant_id, "participant_id")
+        for _, session_id in sorted(self.store.sessions(participant_id), reverse=True):
+            current = self.store.read("session.csv", participant_id, session_id)
+            if not current.height or current.get_column("status")[0] != "in_progress":
+                continue
+            plan = self._plan(participant_id, session_id)
+            consent = self.consent(participant_id, session_id)
+            if plan is None or not plan.get("sentences") or consent is None:
+                return None
+            handle = SessionHandle(participant_id, session_id, secrets.token_urlsafe(16))
+            self._write_plan(handle, plan["sentences"])
+            sections = self.store.read("sections.csv", participant_id, session_id)
+            typed = frozenset(int(s.rsplit("_s", 1)[1]) for s in sections.get_column("test_section_id"))
+            consented_at = datetime.fromisoformat(consent["consented_at"])
+            return ResumedSession(handle, plan["sentences"], typed, consented_at)
+        return None
 
     def consent(self, participant_id: str, session_id: str) -> dict[str, Any] | None:
         path = self.store.session_dir(participant_id, session_id) / "consent.json"
@@ -289,6 +347,12 @@ class Recorder:
         """Validate one sentence's batch and make it durable; a re-submission replaces it."""
         if self.consent(handle.participant_id, handle.session_id) is None:
             raise InvalidInput("this session has no recorded consent; nothing was recorded")
+        plan = self._plan(handle.participant_id, handle.session_id)
+        if plan is not None and plan["owner_token_sha256"] != _token_hash(handle.token):
+            raise InvalidInput(
+                "this session was continued in another tab or window; nothing was recorded here."
+                " Type in that tab, or reload this page to continue here"
+            )
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 1000:
             raise InvalidInput(f"sentence index must be an integer from 0 to 999, got {describe(index)}")
         test_section_id = section_id(handle.session_id, index)

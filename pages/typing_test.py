@@ -24,6 +24,7 @@ from ui.typing_widgets import (
     TypingRun,
     consent_form,
     current_run,
+    run_plan,
     show_progress,
     show_result,
     show_summary,
@@ -41,18 +42,27 @@ st.title("Typing test")
 def start(consented_at: datetime, sentences: int) -> None:
     """Open a session (an unfinished earlier one becomes abandoned) with the study's sentences, or
     the ranker's picks for this typist (unseen corpus sentences without a model or history)."""
-    handle = wb.recorder.start_session(
-        participant_id, consented_at=consented_at, study=plan.enrolment.assignment if plan else None
-    )
     picked = next_sentences(wb, participant_id, plan, sentences)
-    run = TypingRun(handle, picked, consented_at, feedback=plan.feedback if plan else True)
-    st.session_state[RUN_KEY] = run
-    st.session_state.pop(CONSENT_KEY, None)
-    on_logout("typing", lambda: run.abandon(wb.recorder))
+    study = plan.enrolment.assignment if plan else None
+    handle = wb.recorder.start_session(
+        participant_id, consented_at=consented_at, study=study, plan=run_plan(picked)
+    )
+    hold(TypingRun(handle, picked, consented_at, feedback=plan.feedback if plan else True))
     st.rerun()
 
 
+def hold(run: TypingRun) -> None:
+    """Keep the run for this browser session; a logout abandons it."""
+    st.session_state[RUN_KEY] = run
+    st.session_state.pop(CONSENT_KEY, None)
+    on_logout("typing", lambda: run.abandon(wb.recorder))
+
+
 run = current_run(participant_id)
+if run is None and (resumed := wb.recorder.resume(participant_id)) is not None:
+    run = TypingRun.resumed(resumed, plan.feedback if plan else True, wb.recorder)
+    hold(run)
+    st.toast(f"Welcome back: your session continues at sentence {run.index + 1}.", icon="↩️")
 if run is None:
     agreed = st.session_state.get(CONSENT_KEY)
     if agreed is None:

@@ -10,10 +10,11 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from flowtype_core.corpus import Sentence
 from flowtype_core.practice import DiffSegment, SectionFeedback, SessionSummary, typed_diff
 from flowtype_core.quality import flag_meanings
 from flowtype_core.ranker import Recommendation
-from flowtype_core.recorder import Recorder, SectionResult, SessionHandle
+from flowtype_core.recorder import Recorder, ResumedSession, SectionResult, SessionHandle
 
 RUN_KEY = "flowtype_typing_run"  # "flowtype…" keys are cleared at logout (ui.auth)
 CONSENT_KEY = "flowtype_typing_agreed"  # consent given, questionnaire still to answer
@@ -64,6 +65,21 @@ class TypingRun:
     def current(self) -> Recommendation:
         return self.sentences[self.index]
 
+    @classmethod
+    def resumed(cls, session: ResumedSession, feedback: bool, recorder: Recorder) -> TypingRun:
+        """The run a reload left, at its first untyped sentence (finished if none is left)."""
+        sentences = [
+            Recommendation(Sentence(p["id"], p["text"]), 0.0, p["reason"], tuple(p["targets"]), p["source"])
+            for p in session.plan
+        ]
+        last = len(sentences) - 1
+        run = cls(
+            session.handle, sentences, session.consented_at, feedback, index=min(session.next_index, last)
+        )
+        if session.next_index > last:
+            run.advance(recorder)  # every sentence was typed: complete it and show the summary
+        return run
+
     @property
     def is_last(self) -> bool:
         return self.index == len(self.sentences) - 1
@@ -93,6 +109,20 @@ class TypingRun:
         if not self.finished:
             recorder.end_session(self.handle, status="abandoned")
             self.finished = True
+
+
+def run_plan(sentences: list[Recommendation]) -> list[dict[str, object]]:
+    """A run's sentences as the session folder keeps them, so a reload can resume the run."""
+    return [
+        {
+            "id": r.sentence.id,
+            "text": r.sentence.text,
+            "reason": r.reason,
+            "source": r.source,
+            "targets": r.targets,
+        }
+        for r in sentences
+    ]
 
 
 def current_run(participant_id: str) -> TypingRun | None:

@@ -335,3 +335,22 @@ def test_the_summary_charts_this_session_against_the_earlier_ones(app_data: Path
     bars = figure["data"][0]
     assert bars["x"] == [1, 2] and len(bars["y"]) == 2
     assert bars["marker"]["color"][0] != bars["marker"]["color"][1]  # this session stands out
+
+
+def test_a_reload_mid_session_continues_at_the_next_sentence(app_data: Path) -> None:
+    at = _open_page()
+    run = _consent(at, sentences=3)
+    _type_current(at, run, seed=1)
+    _act(at, "next")
+
+    reloaded = _open_page()  # a new browser session of the same login: what a reload is
+    again = reloaded.session_state[RUN_KEY]
+    assert again.handle.session_id == run.handle.session_id
+    assert [r.sentence.id for r in again.sentences] == [r.sentence.id for r in run.sentences]
+    assert again.index == 1 and _capture_data(reloaded)["sentence"] == run.sentences[1].sentence.text
+    assert any("continues at sentence 2" in t.value for t in reloaded.toast)
+    _type_current(reloaded, again, seed=2)
+    _submit(at, make_batch(run.sentences[1].sentence.text, run.handle.token, 1))  # the old tab
+    assert any("continued in another tab or window" in e.value for e in at.error)
+    sections = SessionStore(app_data).read("sections.csv", "pat", run.handle.session_id)
+    assert sections.height == 2

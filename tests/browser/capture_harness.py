@@ -1,7 +1,8 @@
 """Test page for the keystroke capture: shows corpus sentences in turn and logs every batch it gets.
 
 Each batch is appended as one JSON line to the file named by `FLOWTYPE_CAPTURE_LOG`. The token comes
-from the `token` query parameter, so tests sharing one server keep their batches apart; the
+from the `token` query parameter, so tests sharing one server keep their batches apart (`feedback=off`
+shows the screen as a no-feedback study condition does); the
 "Next participant" button changes the token in the same tab, as a participant switch would.
 """
 
@@ -27,15 +28,16 @@ if st.button("Next participant"):
     state.token = f"{state.token}-next"
 
 corpus = load_corpus()
-batch = keystroke_capture(
+action = keystroke_capture(
     sentence=corpus[state.section_index % len(corpus)].text,
     token=state.token,
     section_index=state.section_index,
     key="capture",
+    feedback=st.query_params.get("feedback", "on") == "on",
 )
-if batch is not None:
+if action is not None and action[0] == "submit":
     with LOG.open("a", encoding="utf-8") as log:
-        log.write(json.dumps(batch) + "\n")
+        log.write(json.dumps(action[1]) + "\n")
     state.section_index += 1
     st.rerun()
 

@@ -36,11 +36,12 @@ def harness_url(serve_streamlit: Callable[..., Any], capture_log: Path) -> str:
 class Harness:
     """The harness page as one participant (token) sees it."""
 
-    def __init__(self, page: Page, url: str, log: Path, token: str) -> None:
+    def __init__(self, page: Page, url: str, log: Path, token: str, query: str = "") -> None:
         self.page, self.log, self.token = page, log, token
-        page.goto(f"{url}/?token={token}")
+        page.goto(f"{url}/?token={token}{query}")
         self.field: Locator = page.get_by_test_id("ft-input")  # inside the component's shadow root
         self.sentence: Locator = page.get_by_test_id("ft-sentence")
+        self.notice: Locator = page.get_by_test_id("ft-notice")
         self.wait_for_section(0)
 
     def wait_for_section(self, index: int) -> str:
@@ -67,6 +68,12 @@ class Harness:
     def now_ms(self) -> float:
         return float(self.page.evaluate("Date.now()"))
 
+    def submit_short(self) -> None:
+        """Enter on text under half the sentence asks first; the second Enter sends it."""
+        self.page.keyboard.press("Enter")
+        expect(self.notice).to_contain_text("Press Enter again to submit it anyway")
+        self.page.keyboard.press("Enter")
+
 
 @pytest.fixture
 def harness(page: Page, harness_url: str, capture_log: Path, request: pytest.FixtureRequest) -> Harness:
@@ -79,7 +86,8 @@ def _keys(batch: dict[str, Any]) -> list[str]:
 
 def test_typed_sentence_gives_one_batch_with_real_timing(harness: Harness) -> None:
     sentence = harness.sentence.inner_text()
-    harness.page.keyboard.press("Enter")  # nothing typed yet: no batch
+    harness.page.keyboard.press("Enter")  # nothing typed yet: no batch, a hint instead
+    expect(harness.notice).to_have_text("Type the sentence first, then press Enter.")
     before = harness.now_ms()
     harness.page.keyboard.type(sentence, delay=DELAY_MS)
     harness.page.keyboard.press("Enter")
@@ -114,7 +122,7 @@ def test_auto_repeat_is_recorded_once(harness: Harness) -> None:
         keyboard.down("a")  # playwright sends these with event.repeat = true
     keyboard.up("a")
     keyboard.type("b")
-    keyboard.press("Enter")
+    harness.submit_short()
     (batch,) = harness.batches(1)
     assert batch["text"] == "aaaaab"  # the repeats still type, as they do for a participant
     assert _keys(batch) == ["a", "b"]
@@ -127,7 +135,7 @@ def test_backspace_is_recorded_and_the_final_text_is_sent(harness: Harness) -> N
     keyboard.type("thw", delay=10)
     keyboard.press("Backspace")
     keyboard.type("e", delay=10)
-    keyboard.press("Enter")
+    harness.submit_short()
     (batch,) = harness.batches(1)
     assert batch["text"] == "the"
     assert _keys(batch) == ["t", "h", "w", "Backspace", "e"]
@@ -167,7 +175,7 @@ def test_paste_drop_and_context_menu_are_blocked(harness: Harness) -> None:
     )
     assert prevented == [True] * 5
     page.keyboard.type("c")
-    page.keyboard.press("Enter")
+    harness.submit_short()
     (batch,) = harness.batches(1)
     assert batch["text"] == "abc"
     # The shortcut's own key presses are real keystrokes; the pasted text adds none.
@@ -178,6 +186,8 @@ def test_enter_submits_without_being_recorded_and_shift_enter_is_plain_enter(har
     keyboard = harness.page.keyboard
     keyboard.type("ok", delay=10)
     keyboard.down("Shift")
+    keyboard.press("Enter")
+    expect(harness.notice).to_contain_text("Press Enter again")  # "ok" is short: asked first
     keyboard.press("Enter")
     keyboard.up("Shift")
     (batch,) = harness.batches(1)
@@ -210,8 +220,95 @@ def test_token_change_discards_the_previous_participants_keys(harness: Harness) 
     harness.wait_for_section(0)
     expect(harness.field).to_have_value("")
     page.keyboard.type("fresh", delay=5)
-    page.keyboard.press("Enter")
+    harness.submit_short()
     (batch,) = harness.batches(1)
     assert batch["text"] == "fresh"
     assert "".join(_keys(batch)) == "fresh"
     assert harness.batches(0, token=harness.token.removesuffix("-next")) == []
+
+
+def _marks(harness: Harness) -> dict[str, Any]:
+    """The live view as the DOM shows it: which characters are marked, where the caret is."""
+    return harness.sentence.evaluate(
+        """(line) => {
+            const chars = [...line.querySelectorAll('.ft-char')];
+            const marked = (cls) => chars.flatMap((c, i) => (c.classList.contains(cls) ? [i] : []));
+            return {ok: marked('ft-ok'), bad: marked('ft-bad'), caret: marked('ft-caret')};
+        }"""
+    )
+
+
+def test_the_caret_moves_and_a_wrong_character_is_marked_as_you_type(harness: Harness) -> None:
+    sentence = harness.sentence.inner_text()
+    assert _marks(harness) == {"ok": [], "bad": [], "caret": [0]}
+    wrong = "#" if sentence[2] != "#" else "%"
+    harness.page.keyboard.type(sentence[:2] + wrong, delay=20)
+    assert _marks(harness) == {"ok": [0, 1], "bad": [2], "caret": [3]}
+    harness.page.keyboard.press("Backspace")
+    assert _marks(harness) == {"ok": [0, 1], "bad": [], "caret": [2]}
+    harness.page.keyboard.type(sentence[2:6], delay=20)
+    assert _marks(harness)["caret"] == [6] and _marks(harness)["bad"] == []
+    expect(harness.page.get_by_test_id("ft-count")).to_have_text(f"6/{len(sentence)}")
+    # Live figures: the timer runs from the first press and WPM follows the text typed.
+    expect(harness.page.get_by_test_id("ft-time")).not_to_have_text("0.0")
+    expect(harness.page.get_by_test_id("ft-wpm")).not_to_have_text("0")
+
+
+def test_a_short_text_asks_before_it_is_sent_and_typing_on_cancels_the_question(harness: Harness) -> None:
+    keyboard = harness.page.keyboard
+    keyboard.type("Th", delay=10)
+    keyboard.press("Enter")
+    expect(harness.notice).to_contain_text("You typed 2 of")
+    keyboard.type("e", delay=10)  # typing on withdraws the question
+    expect(harness.notice).to_have_text("")
+    keyboard.press("Enter")
+    expect(harness.notice).to_contain_text("You typed 3 of")
+    assert harness.batches(0) == []  # nothing sent while asking
+    keyboard.press("Enter")
+    (batch,) = harness.batches(1)
+    assert batch["text"] == "The"
+
+
+def test_the_batch_reports_timing_provenance(harness: Harness) -> None:
+    sentence = harness.sentence.inner_text()
+    keyboard = harness.page.keyboard
+    keyboard.type(sentence[:10], delay=15)
+    # Focus lost and the tab hidden mid-sentence, as a participant switching windows does.
+    harness.page.evaluate(
+        """() => {
+            window.dispatchEvent(new Event('blur'));
+            Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+            document.dispatchEvent(new Event('visibilitychange'));
+        }"""
+    )
+    harness.page.wait_for_timeout(50)  # the tab stays hidden a while (not a timing assertion)
+    harness.page.evaluate(
+        """() => {
+            Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});
+            document.dispatchEvent(new Event('visibilitychange'));
+        }"""
+    )
+    keyboard.type(sentence[10:], delay=15)
+    keyboard.press("Enter")
+    (batch,) = harness.batches(1)
+    provenance = batch["provenance"]
+    assert provenance["blur_count"] == 1
+    assert 0 < provenance["hidden_ms"] <= batch["submitted_at"] - batch["started_at"]
+    # The harness is served without the app's isolation headers: chromium coarsens to 100 µs.
+    assert provenance["cross_origin_isolated"] is False
+    assert 0 < provenance["timer_resolution_ms"] <= 0.1 + 1e-9
+    assert "Chrome" in provenance["user_agent"]
+
+
+def test_with_feedback_off_nothing_is_marked_and_no_figures_show(
+    page: Page, harness_url: str, capture_log: Path
+) -> None:
+    harness = Harness(page, harness_url, capture_log, token="feedback-off", query="&feedback=off")
+    sentence = harness.sentence.inner_text()
+    harness.page.keyboard.type(sentence[:1] + "#", delay=20)
+    assert _marks(harness) == {"ok": [], "bad": [], "caret": []}
+    expect(page.get_by_test_id("ft-stats")).to_be_hidden()
+    harness.page.keyboard.type(sentence[2:], delay=5)
+    harness.page.keyboard.press("Enter")
+    (batch,) = harness.batches(1)  # recorded exactly as with feedback
+    assert batch["text"] == sentence[:1] + "#" + sentence[2:]

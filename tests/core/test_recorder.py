@@ -92,3 +92,31 @@ def test_demo_goes_through_the_same_path(wb):
         (pl.col("press_time") < pl.col("release_time").shift(1).over("test_section_id")).alias("r")
     )
     assert 0.02 < rollover.get_column("r").mean() < 0.6
+
+
+def test_a_planned_session_resumes_in_a_new_tab_which_takes_it_over(wb, sentences) -> None:
+    plan = [{"id": s.id, "text": s.text, "reason": "r", "source": "default", "targets": []} for s in sentences[:3]]
+    consented = datetime.now(UTC)
+    first = wb.recorder.start_session("ria", consented_at=consented, plan=plan)
+    wb.recorder.submit_section(first, 0, sentences[0], make_batch(sentences[0].text, first.token, 0))
+
+    resumed = wb.recorder.resume("ria")
+    assert resumed is not None
+    assert resumed.handle.session_id == first.session_id and resumed.handle.token != first.token
+    assert (resumed.plan, resumed.typed, resumed.next_index) == (plan, frozenset({0}), 1)
+    assert resumed.consented_at == consented
+    # The tab that had the session can no longer write to it; the new one can.
+    with pytest.raises(InvalidInput, match="continued in another tab or window"):
+        wb.recorder.submit_section(first, 1, sentences[1], make_batch(sentences[1].text, first.token, 1))
+    new = resumed.handle
+    wb.recorder.submit_section(new, 1, sentences[1], make_batch(sentences[1].text, new.token, 1))
+    assert wb.store.read("sections.csv", "ria", first.session_id).height == 2
+
+    wb.recorder.end_session(new)
+    assert wb.recorder.resume("ria") is None  # a completed session is not resumed
+
+
+def test_sessions_without_a_plan_are_not_resumed(wb, sentences) -> None:
+    wb.recorder.start_session("rob", consented_at=datetime.now(UTC))  # as before plans existed
+    assert wb.recorder.resume("rob") is None
+    assert wb.recorder.resume("nobody") is None
