@@ -37,15 +37,22 @@ from flowtype_core.pipeline.tables import (
     SOURCE_HASH,
 )
 from flowtype_core.ranker import examples as ranker_examples
-from flowtype_core.schema import KEYSTROKES
+from flowtype_core.schema import KEYSTROKES, STUDY_COLUMNS
 
 LINEAGE = (SOURCE_FILE, SOURCE_HASH, INGESTED_AT)
 # The store writes `created_at` as `2026-11-22T14:30:22.123456Z`. polars needs that spelled out;
 # Spark's own ISO-8601 parser reads it as it is (narwhals passes `None` through to it).
 _STORE_TIME_FORMAT = {Implementation.POLARS: "%Y-%m-%dT%H:%M:%S%.fZ"}
-# Silver keeps, per keystroke, what its section row says besides the keystrokes themselves.
+# Silver keeps, per keystroke, what its section row says besides the keystrokes themselves: the
+# sentence id, the recorder's flags and the study it was recorded under (issue 17).
 RECORDED_FLAGS = "recorded_flags"
-SECTION_ATTRIBUTES = ("sentence_id", RECORDED_FLAGS)
+SECTION_ATTRIBUTES = ("sentence_id", RECORDED_FLAGS, *STUDY_COLUMNS)
+
+
+def _column_or_null(names: list[str], column: str, alias: str | None = None) -> nw.Expr:
+    """A column rows written before it existed lack: null there (never assessed, no study)."""
+    expr = nw.col(column) if column in names else nw.lit(None, dtype=nw.String)
+    return expr.alias(alias or column)
 
 
 def _lazy(frame: Any) -> nw.LazyFrame[Any]:
@@ -126,11 +133,14 @@ def section_attributes(bronze_sections: Any) -> Any:
     keeps them so gold can carry the capture's provenance flags, see `flowtype_core.quality`),
     from each section's latest ingestion."""
     latest = _lazy(latest_ingestion(bronze_sections))
-    # Bronze rows ingested before sections had flags have no such column: never assessed.
-    flags = "quality_flags" if "quality_flags" in latest.collect_schema().names() else None
-    recorded = nw.col(flags) if flags else nw.lit(None, dtype=nw.String)
+    names = latest.collect_schema().names()
     return (
-        latest.select(*SECTION_KEY, "sentence_id", recorded.alias(RECORDED_FLAGS))
+        latest.select(
+            *SECTION_KEY,
+            "sentence_id",
+            _column_or_null(names, "quality_flags", RECORDED_FLAGS),
+            *(_column_or_null(names, c) for c in STUDY_COLUMNS),
+        )
         .unique(subset=list(SECTION_KEY))
         .to_native()
     )
@@ -147,17 +157,25 @@ def gold_section_rows(silver: Any) -> Any:
     flagged by the validity rules (flowtype_core.quality) from the silver keystrokes."""
     frame = _lazy(silver)
     names = frame.collect_schema().names()
-    recorded = nw.col(RECORDED_FLAGS) if RECORDED_FLAGS in names else nw.lit(None, dtype=nw.String)
-    ids = frame.select(*SECTION_KEY, "sentence_id", recorded.alias("quality_flags")).unique(
-        subset=list(SECTION_KEY)
-    )
+    ids = frame.select(
+        *SECTION_KEY,
+        "sentence_id",
+        _column_or_null(names, RECORDED_FLAGS, "quality_flags"),
+        *(_column_or_null(names, c) for c in STUDY_COLUMNS),
+    ).unique(subset=list(SECTION_KEY))
     sections = _lazy(metrics.section_metrics(frame.to_native())).join(ids, on=list(SECTION_KEY), how="left")
     return quality.flag_sections(sections.to_native(), frame.to_native())
 
 
 def gold_session_rows(sections: Any) -> Any:
-    """Per-session means over sections (flowtype_core.metrics.session_metrics)."""
-    return metrics.session_metrics(sections)
+    """Per-session means over sections (flowtype_core.metrics.session_metrics), with the study the
+    session was recorded under (fixed per session)."""
+    frame = nw.from_native(sections)  # eager or lazy, as session_metrics answers
+    names = frame.collect_schema().names()
+    key = ["participant_id", "session_id"]
+    study = frame.select(*key, *(_column_or_null(names, c) for c in STUDY_COLUMNS)).unique(subset=key)
+    means = nw.from_native(metrics.session_metrics(sections))
+    return means.join(study, on=key, how="left").to_native()
 
 
 def gold_participant_rows(sections: Any) -> Any:

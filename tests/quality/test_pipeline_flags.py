@@ -80,3 +80,25 @@ def test_metrics_counts_flagged_sections_and_leaves_invalid_ones_out_on_request(
     assert (valid["sections"], valid["flagged_sections"], valid["invalid_sections"]) == (3, 5, 3)
     # The three invalid sections (a 9-character input, a metronome, a broken hold) are left out.
     assert valid["keystrokes"] < everything["keystrokes"] and valid["wpm_mean"] != everything["wpm_mean"]
+
+
+def test_gold_sections_and_sessions_carry_the_study_they_were_recorded_under(wb) -> None:
+    from flowtype_core.pipeline.tables import GOLD_SESSIONS
+    from flowtype_core.schema import STUDY_COLUMNS
+
+    study = {"study_id": "pilot", "protocol_version": "1", "condition": "quiet"}
+    keystrokes = _section(0)
+    sections = sections_from_keystrokes(keystrokes).with_columns(pl.lit(v).alias(k) for k, v in study.items())
+    wb.recorder.ingest(keystrokes, sections, completed_sessions(sections))
+    other = typed(section=("bo", "20261122_150000_000", "20261122_150000_000_s000"), seed=9)
+    plain = sections_from_keystrokes(other)  # no study: null columns
+    wb.recorder.ingest(other, plain, completed_sessions(plain))
+    assert wb.publisher.wait_idle(60)
+
+    run_targets(["bronze", "silver", "gold"], local_context(wb.data_dir))
+    for table in (GOLD_SECTIONS, GOLD_SESSIONS):
+        gold = pl.read_delta(str(wb.data_dir / "lakehouse" / table)).sort("participant_id")
+        assert gold.select("participant_id", *STUDY_COLUMNS).rows() == [
+            ("ana", "pilot", "1", "quiet"),
+            ("bo", None, None, None),
+        ], table
