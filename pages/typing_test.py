@@ -99,10 +99,10 @@ else:
     if action is not None and not run.is_new(*action):
         action = None
     if run.result is not None:
-        next_col, retry_col = st.columns(2)
-        if next_col.button("See my summary" if run.is_last else "Next sentence", type="primary"):
+        buttons = st.container(horizontal=True)
+        if buttons.button("See my summary" if run.is_last else "Next sentence", type="primary"):
             action = ("next", {})
-        if retry_col.button("Retype this sentence"):
+        if buttons.button("Retype this sentence"):
             action = ("retry", {})
     if action is not None and (action[0] == "submit") == (run.result is None):
         kind, batch = action

@@ -219,7 +219,7 @@ def show_summary(summary: SessionSummary) -> None:
             "left out of the means (kept in your record)."
         )
     if summary.history.height > 1:
-        st.plotly_chart(history_chart(summary.history), width="stretch")
+        st.plotly_chart(history_chart(summary.history), width="stretch", config={"displayModeBar": False})
     elif summary.per_sentence.height:
         st.bar_chart(
             summary.per_sentence, x="sentence", y="wpm", x_label="Sentence", y_label="WPM", height=220

@@ -95,7 +95,9 @@ def test_demo_goes_through_the_same_path(wb):
 
 
 def test_a_planned_session_resumes_in_a_new_tab_which_takes_it_over(wb, sentences) -> None:
-    plan = [{"id": s.id, "text": s.text, "reason": "r", "source": "default", "targets": []} for s in sentences[:3]]
+    plan = [
+        {"id": s.id, "text": s.text, "reason": "r", "source": "default", "targets": []} for s in sentences[:3]
+    ]
     consented = datetime.now(UTC)
     first = wb.recorder.start_session("ria", consented_at=consented, plan=plan)
     wb.recorder.submit_section(first, 0, sentences[0], make_batch(sentences[0].text, first.token, 0))
