@@ -147,7 +147,9 @@ def consent_form(default_sentences: int, *, study_text: str | None = None) -> tu
             )
         else:
             sentences = default_sentences
-            st.caption(f"This session has {default_sentences} sentences.")
+            st.caption(
+                f"This session has {default_sentences} sentence{'' if default_sentences == 1 else 's'}."
+            )
         agreed = st.checkbox("I agree that my key presses are recorded as described above.")
         if st.form_submit_button("Start the typing test", type="primary"):
             if agreed:
