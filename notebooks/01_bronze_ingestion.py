@@ -10,16 +10,7 @@
 
 # COMMAND ----------
 
-# MAGIC %pip install --quiet ".."
-
-# COMMAND ----------
-
-import os
-import sys
-
-# The bundle syncs the project next to this folder (also how a laptop runs this file).
-sys.path.insert(0, os.path.dirname(os.getcwd()))
-
+# The job task installs the project's wheel (databricks.yml `libraries`); a laptop has it installed.
 from flowtype_core.pipeline.layers import run_bronze
 from flowtype_core.pipeline.notebook import finish_notebook, notebook_context
 

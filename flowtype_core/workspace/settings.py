@@ -7,6 +7,10 @@ Which credentials count (no network is needed to tell):
 - `oauth-u2m`: DATABRICKS_AUTH_TYPE=databricks-cli (after `databricks auth login`) or external-browser;
 - `profile`: DATABRICKS_PROFILE, a `~/.databrickscfg` section holding any of the above.
 https://docs.databricks.com/aws/en/dev-tools/auth/unified-auth names the variables and the order.
+A Databricks App gets its resources as `valueFrom` values (app.yaml): the warehouse as
+DATABRICKS_WAREHOUSE_ID and the volume as its path, DATABRICKS_VOLUME_PATH=/Volumes/<catalog>/<schema>/<volume>
+(https://docs.databricks.com/aws/en/dev-tools/databricks-apps/uc-volumes), which supplies the catalog,
+schema and volume names DATABRICKS_CATALOG / _SCHEMA / _VOLUME leave unset.
 """
 
 from __future__ import annotations
@@ -111,14 +115,15 @@ def read_databricks_settings(
     host = host.removeprefix("https://").removeprefix("http://").rstrip("/")
     warehouse_id = get("DATABRICKS_WAREHOUSE_ID") or profile.get("warehouse_id", "")
     http_path = get("DATABRICKS_HTTP_PATH") or (f"/sql/1.0/warehouses/{warehouse_id}" if warehouse_id else "")
+    catalog, schema, volume = _volume_names(get("DATABRICKS_VOLUME_PATH"))
     return DatabricksSettings(
         server_hostname=host,
         http_path=http_path,
         token=get("DATABRICKS_ACCESS_TOKEN") or get("DATABRICKS_TOKEN") or profile.get("token", ""),
         profile=profile_name,
-        catalog=get("DATABRICKS_CATALOG") or "main",
-        schema=get("DATABRICKS_SCHEMA") or "flowtype",
-        volume=get("DATABRICKS_VOLUME") or "flowtype_staging",
+        catalog=get("DATABRICKS_CATALOG") or catalog or "main",
+        schema=get("DATABRICKS_SCHEMA") or schema or "flowtype",
+        volume=get("DATABRICKS_VOLUME") or volume or "flowtype_staging",
         job_id=get("DATABRICKS_JOB_ID"),
         warehouse_id=warehouse_id,
         client_id=get("DATABRICKS_CLIENT_ID") or profile.get("client_id", ""),
@@ -130,6 +135,18 @@ def read_databricks_settings(
         server_url=get("FLOWTYPE_DATABRICKS_SERVER_URL"),
         tls_ca_file=get("FLOWTYPE_DATABRICKS_CA_FILE"),
     )
+
+
+def _volume_names(path: str) -> tuple[str, str, str]:
+    """(catalog, schema, volume) of a `/Volumes/<catalog>/<schema>/<volume>` path; empty names when unset."""
+    if not path:
+        return "", "", ""
+    parts = path.strip().rstrip("/").split("/")
+    if len(parts) != 5 or parts[:2] != ["", "Volumes"] or not all(_NAME.fullmatch(p) for p in parts[2:]):
+        raise ConfigError(
+            f"DATABRICKS_VOLUME_PATH={path!r} is not a volume path: expected /Volumes/<catalog>/<schema>/<volume>"
+        )
+    return parts[2], parts[3], parts[4]
 
 
 def _read_profile(name: str, cfg_path: Path) -> dict[str, str]:

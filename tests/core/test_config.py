@@ -185,3 +185,21 @@ def test_a_profile_supplies_host_and_oauth_credentials(tmp_path):
         "oauth-m2m",
     )
     assert redaction.redact("sp-secret-value") == redaction.MASK
+
+
+def test_an_app_volume_path_names_catalog_schema_and_volume_unless_they_are_set():
+    path = {"DATABRICKS_VOLUME_PATH": "/Volumes/lab/typing/sessions_v2/"}
+    db = load_settings(environ=path, secrets_file="/nonexistent").databricks
+    assert (db.catalog, db.schema, db.volume) == ("lab", "typing", "sessions_v2")
+    mixed = load_settings(environ={**path, "DATABRICKS_SCHEMA": "other"}, secrets_file="/nonexistent")
+    assert (mixed.databricks.catalog, mixed.databricks.schema) == ("lab", "other")
+
+
+@pytest.mark.parametrize(
+    "value", ["lab/typing/v", "/Volumes/lab/typing", "/Volumes/lab/ty ping/v", "/tmp/a/b/c"]
+)
+def test_a_malformed_volume_path_is_refused_by_name(value):
+    with pytest.raises(
+        ConfigError, match="DATABRICKS_VOLUME_PATH=.*expected /Volumes/<catalog>/<schema>/<volume>"
+    ):
+        load_settings(environ={"DATABRICKS_VOLUME_PATH": value}, secrets_file="/nonexistent")
