@@ -2,7 +2,7 @@
 """Set up and run FlowType with nothing but Python 3.11 and pip.
 
     python3 tasks.py run     # create .venv, install, start the app on http://localhost:8501
-    python3 tasks.py test    # create .venv, install test tools (+ Debian chromium, the Spark env), run all tests
+    python3 tasks.py test    # create .venv, install test tools (+ Debian chromium, the Spark and Connect envs), run all tests
                              # (and the core-only check: scripts/core_only.py)
     python3 tasks.py lint    # ruff + the import contracts
 
@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PY = VENV / "bin" / "python"
+NO_INTERPRETER = 3  # scripts/spark_env.py: the environment's Python version is not installed
 
 
 def sh(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
@@ -87,7 +88,7 @@ def test(extra: list[str]) -> None:
     lint()
     # The extras stay optional: the core in a venv of only its own dependencies (linked, seconds).
     sh(PY, ROOT / "scripts" / "core_only.py")
-    sh(PY, "-m", "pytest", "-m", "not spark", *extra)
+    sh(PY, "-m", "pytest", "-m", "not spark and not connect", *extra)
     # PySpark lives in its own environment (never beside databricks-connect); the script builds it once.
     sh(
         sys.executable,
@@ -100,6 +101,15 @@ def test(extra: list[str]) -> None:
         "tests/spark",
         *extra,
     )
+    # databricks-connect itself against PySpark's Spark Connect server; it needs Python 3.12.
+    connect = [sys.executable, ROOT / "scripts" / "spark_env.py", "--env", "connect", "--"]
+    connect += ["-m", "pytest", "-m", "connect", "tests/connect", *extra]
+    print("+", " ".join(map(str, connect)), flush=True)
+    code = subprocess.run([str(c) for c in connect], cwd=ROOT).returncode
+    if code == NO_INTERPRETER:
+        print("!" * 8 + " THE DATABRICKS CONNECT TIER DID NOT RUN: python3.12 is not installed " + "!" * 8)
+    elif code:
+        sys.exit(code)
 
 
 def main() -> None:

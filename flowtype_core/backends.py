@@ -41,6 +41,13 @@ def backend_class(table: dict[str, str], name: str, what: str) -> Any:
     return getattr(require(module, f"the {name!r} {what}"), cls)
 
 
+def engine_session(settings: Settings) -> Any:
+    """The configured engine's Spark session (`FLOWTYPE_ENGINE`), or None for polars, the default."""
+    if not settings.engine:
+        return None
+    return backend_class(ENGINES, settings.engine, "engine")(settings).session()
+
+
 def check_strict(settings: Settings) -> None:
     """Refuse settings a chosen backend cannot work with, naming every missing or placeholder value."""
     chosen = [backend_class(LAKEHOUSES, name, "lakehouse") for name in settings.lakehouses]

@@ -12,7 +12,13 @@ from types import ModuleType
 from flowtype_core.errors import FlowTypeError
 
 # Top-level packages only an extra brings (urllib3 comes with the Databricks clients).
-EXTRAS = {"lightgbm": "ranker", "sklearn": "ranker", "databricks": "databricks", "urllib3": "databricks"}
+EXTRAS = {
+    "lightgbm": "ranker",
+    "sklearn": "ranker",
+    "databricks": "databricks",
+    "urllib3": "databricks",
+    "databricks.connect": "connect",  # a module of its own inside the `databricks` namespace
+}
 
 
 class MissingExtra(FlowTypeError, ImportError):
@@ -33,8 +39,9 @@ def require(module: str, purpose: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        missing = (exc.name or "").split(".")[0]
-        if missing not in EXTRAS:
+        name = exc.name or ""
+        missing = next((m for m in (".".join(name.split(".")[:2]), name.split(".")[0]) if m in EXTRAS), "")
+        if not missing:
             raise
         raise MissingExtra(
             f"{purpose} needs {missing}, which is not installed: {install_hint(missing)}"

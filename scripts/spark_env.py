@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
-"""Create or refresh `.venv-spark`, the separate environment of the Spark test tier.
+"""Create or refresh `.venv-spark` or `.venv-connect`, the separate environments of the Spark tiers.
 
-PySpark must never share an environment with databricks-connect (which ships its own pyspark and
-needs numpy<2), so the Spark tier gets its own venv built from `requirements-spark.txt` plus the
-project installed editable with `--no-deps`. The script is stdlib-only and idempotent: a hash of the
-inputs is stored in the venv, and an up-to-date venv costs one `java -version` call.
+PySpark must never share an environment with databricks-connect (which ships its own pyspark), so
+each gets its own venv built from its requirements file plus the project installed editable with
+`--no-deps`: `spark` (`requirements-spark.txt`, this Python) for local Spark and the Spark Connect
+server, `connect` (`requirements-connect.txt`, Python 3.12 as databricks-connect 17-19 require) for
+the Databricks Connect tier, which also gets FLOWTYPE_SPARK_HOME (the `spark` env's pyspark folder,
+whose `sbin/start-connect-server.sh` its tests start). The script is stdlib-only and idempotent: a
+hash of the inputs is stored in the venv, and an up-to-date venv costs one `java -version` call.
 
     python3 scripts/spark_env.py                      # create or refresh, then exit
     python3 scripts/spark_env.py --check              # exit 1 if missing or stale, change nothing
     python3 scripts/spark_env.py -- -m pytest -m spark tests/spark   # refresh, then run in the venv
+    python3 scripts/spark_env.py --env connect -- -m pytest -m connect tests/connect
+
+Exit code 3: the interpreter the environment needs (python3.12 for `connect`) is not on this machine.
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements-spark.txt"
 VENV = ROOT / ".venv-spark"
+CONNECT_REQUIREMENTS = ROOT / "requirements-connect.txt"
+CONNECT_VENV = ROOT / ".venv-connect"
+CONNECT_PYTHON = "3.12"
+NO_INTERPRETER = 3
 STAMP_NAME = ".flowtype-spark-env.sha256"
 MIN_JAVA = 17
 MIN_PYTHON = (3, 11)
@@ -40,6 +50,31 @@ JAVA_HELP = (
 
 class EnvError(RuntimeError):
     """A precondition the user has to fix; the message says how."""
+
+
+class NoInterpreter(EnvError):
+    """The Python version an environment needs is not installed."""
+
+
+def find_python(version: str) -> str:
+    """An interpreter of `version` that runs: $FLOWTYPE_PYTHON312, `pythonX.Y` on PATH, or pyenv's."""
+    candidates = [os.environ.get("FLOWTYPE_PYTHON312", ""), f"python{version}"]
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates += sorted(str(p) for p in pyenv.glob(f"{version}.*/bin/python{version}"))
+    for candidate in filter(None, candidates):
+        found = shutil.which(candidate) or candidate
+        probe = (
+            subprocess.run(
+                [found, "-c", f"import sys; assert sys.version.startswith('{version}.')"],
+                capture_output=True,
+                check=False,
+            )
+            if Path(found).exists()
+            else None
+        )
+        if probe is not None and probe.returncode == 0:  # a pyenv shim of an inactive version fails here
+            return found
+    raise NoInterpreter(f"python{version} is not installed (needed by databricks-connect)")
 
 
 def venv_python(venv: Path = VENV) -> Path:
@@ -79,10 +114,10 @@ def check_java() -> int:
     return major
 
 
-def inputs_digest() -> str:
+def inputs_digest(requirements: Path = REQUIREMENTS) -> str:
     """Hash of what the venv is built from (not of the calling interpreter, which may differ per caller)."""
     digest = hashlib.sha256()
-    for path in (REQUIREMENTS, ROOT / "pyproject.toml"):
+    for path in (requirements, ROOT / "pyproject.toml"):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -99,17 +134,28 @@ def run(cmd: list[str | Path]) -> None:
     subprocess.run([str(part) for part in cmd], check=True, cwd=ROOT)
 
 
-def build(venv: Path, digest: str) -> None:
+SPARK_PROBE = (
+    "import pyspark, narwhals, polars, deltalake, flowtype_core; print('pyspark', pyspark.__version__)"
+)
+CONNECT_PROBE = (
+    "import databricks.connect, narwhals, polars, deltalake, flowtype_core; print('databricks-connect ok')"
+)
+
+
+def build(
+    venv: Path,
+    digest: str,
+    python: str = sys.executable,
+    requirements: Path = REQUIREMENTS,
+    probe: str = SPARK_PROBE,
+) -> None:
     """(Re)install the pinned requirements and the project into the venv, then stamp it."""
     if not venv_python(venv).exists():  # new, or its base interpreter is gone (dangling symlink)
-        run([sys.executable, "-m", "venv", "--clear", venv])
+        run([python, "-m", "venv", "--clear", venv])
     pip = [venv_python(venv), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
-    run([*pip, "-r", REQUIREMENTS])
+    run([*pip, "-r", requirements])
     run([*pip, "--no-deps", "-e", ROOT])
     # Import from outside the tree so the editable install itself is what gets checked.
-    probe = (
-        "import pyspark, narwhals, polars, deltalake, flowtype_core; print('pyspark', pyspark.__version__)"
-    )
     subprocess.run([str(venv_python(venv)), "-c", probe], check=True, cwd=venv)
     stamp = venv / STAMP_NAME
     tmp = stamp.with_suffix(".tmp")
@@ -117,13 +163,15 @@ def build(venv: Path, digest: str) -> None:
     tmp.replace(stamp)
 
 
-def ensure(venv: Path = VENV) -> bool:
+def ensure(venv: Path = VENV, connect: bool = False) -> bool:
     """Make the venv current; returns True if work was done. Concurrent callers wait for each other."""
     if sys.version_info < MIN_PYTHON:
         raise EnvError(
             f"Python >= {'.'.join(map(str, MIN_PYTHON))} is needed, this is {sys.version.split()[0]}"
         )
-    digest = inputs_digest()
+    requirements = CONNECT_REQUIREMENTS if connect else REQUIREMENTS
+    python = find_python(CONNECT_PYTHON) if connect else sys.executable
+    digest = inputs_digest(requirements)
     venv.mkdir(exist_ok=True)
     # Lock the directory itself: `venv --clear` empties it, so a lock file inside would vanish.
     lock = os.open(venv, os.O_RDONLY)
@@ -131,27 +179,39 @@ def ensure(venv: Path = VENV) -> bool:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if is_up_to_date(venv, digest):
             return False
-        build(venv, digest)
+        build(venv, digest, python, requirements, CONNECT_PROBE if connect else SPARK_PROBE)
         return True
     finally:
         os.close(lock)
 
 
+def spark_home() -> str:
+    """The `spark` env's pyspark folder: a SPARK_HOME with `sbin/start-connect-server.sh` and the jars."""
+    probe = [str(venv_python(VENV)), "-c", "import os, pyspark; print(os.path.dirname(pyspark.__file__))"]
+    return subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", choices=("spark", "connect"), default="spark", help="which environment")
     parser.add_argument("--check", action="store_true", help="exit 1 if the venv is missing or stale")
     parser.add_argument("command", nargs="*", help="after `--`: arguments for the venv's python")
     args = parser.parse_args(argv)
+    connect = args.env == "connect"
+    venv = CONNECT_VENV if connect else VENV
     try:
         major = check_java()
         if args.check:
-            current = is_up_to_date(VENV, inputs_digest())
-            print(f"{VENV} is {'up to date' if current else 'missing or stale'} (Java {major})")
+            current = is_up_to_date(venv, inputs_digest(CONNECT_REQUIREMENTS if connect else REQUIREMENTS))
+            print(f"{venv} is {'up to date' if current else 'missing or stale'} (Java {major})")
             return 0 if current else 1
         started = time.monotonic()
-        built = ensure()
-        state = f"built in {time.monotonic() - started:.0f} s" if built else "up to date"
-        print(f"{VENV.name}: {state} (Java {major})", flush=True)
+        built = [ensure(VENV)] + ([ensure(CONNECT_VENV, connect=True)] if connect else [])
+        state = f"built in {time.monotonic() - started:.0f} s" if any(built) else "up to date"
+        print(f"{venv.name}: {state} (Java {major})", flush=True)
+    except NoInterpreter as exc:
+        print(f"spark_env: {exc}", file=sys.stderr)
+        return NO_INTERPRETER
     except EnvError as exc:
         print(f"spark_env: {exc}", file=sys.stderr)
         return 2
@@ -163,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.command:
         env = {**os.environ, "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1")}
-        python = str(venv_python())
+        if connect:
+            env["FLOWTYPE_SPARK_HOME"] = spark_home()
+        python = str(venv_python(venv))
         os.chdir(ROOT)
         os.execve(python, [python, *args.command], env)
     return 0

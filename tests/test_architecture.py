@@ -23,3 +23,9 @@ def test_importing_the_core_loads_no_ui_library():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_core_never_touches_spark_context():
+    # Databricks Connect (and serverless) has no SparkContext: `spark.sparkContext` raises there.
+    users = [p for p in (ROOT / "flowtype_core").rglob("*.py") if "sparkContext" in p.read_text("utf-8")]
+    assert users == []

@@ -6,8 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from flowtype_core.backends import RUNNERS
+from flowtype_core.backends import ENGINES, RUNNERS
 from flowtype_core.cli.common import add_data_dir, add_json, emit
+from flowtype_core.errors import ConfigError
 from flowtype_core.pipeline import TARGETS
 from flowtype_core.pipeline.runners import Runner, RunRecord, open_runner
 from flowtype_core.workbench import open_workbench
@@ -22,6 +23,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     run = actions.add_parser("run", help="run a layer (or all) and wait for it")
     run.add_argument("target", choices=list(TARGETS))
     add_runner(run)
+    run.add_argument(
+        "--engine",
+        choices=list(ENGINES),
+        help="run the local runner's transforms on Spark through Databricks Connect (default: polars)",
+    )
     add_data_dir(run)
     add_json(run)
     run.set_defaults(func=cmd_run)
@@ -40,7 +46,13 @@ def add_runner(parser: argparse.ArgumentParser) -> None:
 
 
 def _runner(args: argparse.Namespace) -> Runner:
-    wb = open_workbench(data_dir=args.data_dir, FLOWTYPE_RUNNER=args.runner)
+    engine = getattr(args, "engine", None)
+    wb = open_workbench(data_dir=args.data_dir, FLOWTYPE_RUNNER=args.runner, FLOWTYPE_ENGINE=engine)
+    if wb.settings.engine and wb.settings.runner != "local":
+        raise ConfigError(
+            f"--engine {wb.settings.engine} runs the pipeline from this machine (the local runner); "
+            f"the {wb.settings.runner} runner computes on Databricks itself: drop one of the two"
+        )
     return open_runner(wb.settings)
 
 

@@ -32,11 +32,22 @@ def plan(target: str) -> tuple[str, ...]:
     return TARGETS[target]
 
 
-def local_context(data_dir: str | Path, progress: Callable[[str], None] | None = None) -> PipelineContext:
+def local_context(
+    data_dir: str | Path, progress: Callable[[str], None] | None = None, *, spark: Any = None
+) -> PipelineContext:
     """The pipeline over `<data-dir>/sessions` and `<data-dir>/lakehouse` with polars and delta-rs;
-    models are registered under `<data-dir>/models` (where `ranker train` puts them too)."""
+    models are registered under `<data-dir>/models` (where `ranker train` puts them too).
+
+    With a Spark session (`spark_session()`, Databricks Connect) the same tables are transformed
+    on Spark instead of polars (`SparkComputeCatalog`).
+    """
     root = Path(data_dir)
-    context = PipelineContext(LocalDeltaCatalog(root / "lakehouse"), root / "sessions", root / "models")
+    catalog: Catalog = LocalDeltaCatalog(root / "lakehouse")
+    if spark is not None:
+        from flowtype_core.pipeline.spark_catalog import SparkComputeCatalog
+
+        catalog = SparkComputeCatalog(spark, catalog)
+    context = PipelineContext(catalog, root / "sessions", root / "models")
     if progress is not None:
         context.progress = progress
     return context

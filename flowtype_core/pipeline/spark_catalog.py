@@ -1,9 +1,15 @@
-"""The pipeline's tables as Delta tables in a Spark catalog (Unity Catalog on Databricks).
+"""The pipeline on Spark: over Delta tables in a Spark catalog, or over the local tables.
 
-Same contract as `LocalDeltaCatalog`: `replace` is one atomic `replaceWhere` overwrite, and each
-watermark write carries Delta's idempotent-write options (`txnAppId`/`txnVersion`), so a retried
-notebook does not write twice. Watermarks are kept in the small `pipeline_markers` table, readable
-with plain SQL (Spark has no public API for a table's transaction ids).
+`SparkCatalog` (Unity Catalog on Databricks) has `LocalDeltaCatalog`'s contract: `replace` is one
+atomic `replaceWhere` overwrite, and each watermark write carries Delta's idempotent-write options
+(`txnAppId`/`txnVersion`), so a retried notebook does not write twice. Watermarks are kept in the
+small `pipeline_markers` table, readable with plain SQL (Spark has no public API for a table's
+transaction ids).
+
+`SparkComputeCatalog` keeps the tables where `LocalDeltaCatalog` keeps them and runs the transforms
+on a Spark session (`pipeline run --engine spark-connect`: a Databricks cluster through Databricks
+Connect): what a layer reads goes up as Arrow, what it writes comes back as Arrow and is committed
+by delta-rs, so storage, watermarks and atomic replaces are the local catalog's own.
 """
 
 from __future__ import annotations
@@ -14,15 +20,69 @@ from typing import Any
 import polars as pl
 
 from flowtype_core.ids import check_id
-from flowtype_core.pipeline.catalog import Catalog, key_predicate
+from flowtype_core.pipeline.catalog import Catalog, LocalDeltaCatalog, key_predicate
 
 MARKERS = "pipeline_markers"
 
 
-class SparkCatalog(Catalog):
-    """Delta tables `catalog.schema.<table>` through a SparkSession."""
+class _SparkFrames(Catalog):
+    """Frames on a SparkSession (classic or Connect): in from Arrow, computed on Spark, out as Arrow."""
 
     engine = "pyspark"
+    spark: Any
+
+    def frame(self, data: pl.DataFrame) -> Any:
+        table = data.to_arrow()
+        if table.num_rows == 0:  # Spark Connect cannot infer a schema from no rows: give it
+            from pyspark.sql.pandas.types import from_arrow_schema
+
+            return self.spark.createDataFrame([], schema=from_arrow_schema(table.schema))
+        return self.spark.createDataFrame(table)
+
+    def materialize(self, frame: Any) -> Any:
+        return frame.cache()
+
+    def count(self, frame: Any) -> int:
+        return int(frame.count())
+
+    def to_polars(self, frame: Any) -> pl.DataFrame:
+        return pl.from_arrow(frame.toArrow())
+
+
+class SparkComputeCatalog(_SparkFrames):
+    """The local catalog's Delta tables, transformed on a Spark session."""
+
+    def __init__(self, spark: Any, local: LocalDeltaCatalog) -> None:
+        self.spark = spark
+        self.local = local
+        self.batch_rows = local.batch_rows  # every batch travels through this process
+
+    def scan(self, table: str) -> Any | None:
+        lazy = self.local.scan(table)
+        return None if lazy is None else self.frame(lazy.collect())
+
+    def read_csv_text(self, files: pl.DataFrame, columns: Sequence[str]) -> Any:
+        return self.frame(self.local.read_csv_text(files, columns).collect())
+
+    def marker(self, table: str, app_id: str) -> int | None:
+        return self.local.marker(table, app_id)
+
+    def version(self, table: str) -> int | None:
+        return self.local.version(table)
+
+    def write(
+        self,
+        table: str,
+        frame: Any,
+        *,
+        replace_keys: pl.DataFrame | None = None,
+        marker: tuple[str, int] | None = None,
+    ) -> int:
+        return self.local.write(table, self.to_polars(frame), replace_keys=replace_keys, marker=marker)
+
+
+class SparkCatalog(_SparkFrames):
+    """Delta tables `catalog.schema.<table>` through a SparkSession."""
 
     def __init__(self, spark: Any, catalog: str, schema: str) -> None:
         self.spark = spark
@@ -48,18 +108,6 @@ class SparkCatalog(Catalog):
         path = F.regexp_replace(F.col("_metadata.file_path"), r"^(file|dbfs):/+", "/")
         lineage = F.broadcast(self.frame(files.rename({"path": "_path"})))
         return frame.withColumn("_path", path).join(lineage, on="_path", how="left").drop("_path")
-
-    def frame(self, data: pl.DataFrame) -> Any:
-        return self.spark.createDataFrame(data.to_arrow())
-
-    def materialize(self, frame: Any) -> Any:
-        return frame.cache()
-
-    def count(self, frame: Any) -> int:
-        return int(frame.count())
-
-    def to_polars(self, frame: Any) -> pl.DataFrame:
-        return pl.from_arrow(frame.toArrow())
 
     def marker(self, table: str, app_id: str) -> int | None:
         if not self._exists(MARKERS):

@@ -28,6 +28,13 @@ def test_a_missing_module_of_no_extra_keeps_its_own_error() -> None:
     assert not isinstance(caught.value, MissingExtra)
 
 
+def test_databricks_connect_is_its_own_extra_though_it_shares_the_databricks_namespace() -> None:
+    # This environment has the `databricks` extra (the SQL connector, the SDK) but never
+    # databricks-connect, which needs Python 3.12 and its own environment.
+    with pytest.raises(MissingExtra, match=r"pip install 'flowtype\[connect\]'"):
+        require("databricks.connect", "the spark-connect engine")
+
+
 def test_an_installed_extra_is_returned() -> None:
     assert require("lightgbm", "training").__name__ == "lightgbm"
 

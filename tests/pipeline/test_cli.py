@@ -57,3 +57,35 @@ def test_metrics_from_gold_before_any_run_says_what_to_do(
 ) -> None:
     assert main(["metrics", "--source", "gold", "--data-dir", str(tmp_path)]) == 2
     assert "pipeline run all" in capsys.readouterr().err
+
+
+def test_engine_spark_connect_without_databricks_connect_fails_naming_the_extra(
+    store_copy: Callable[..., Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPARK_REMOTE", "sc://127.0.0.1:9")  # never dialled: the package is missing first
+    data_dir = store_copy(1)
+    code, summary = run_cli(
+        capsys,
+        "pipeline",
+        "run",
+        "bronze",
+        "--engine",
+        "spark-connect",
+        "--data-dir",
+        str(data_dir),
+        "--json",
+    )
+    assert code == 1 and summary["details"]["engine"] == "spark-connect"
+    assert summary["tasks"]["bronze"]["state"] == "failed"
+    assert "pip install 'flowtype[connect]'" in summary["tasks"]["bronze"]["error"]
+
+
+def test_engine_spark_connect_does_not_combine_with_the_databricks_runner(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPARK_REMOTE", "sc://127.0.0.1:9")
+    monkeypatch.setenv("DATABRICKS_HOST", "https://adb-1234567890123456.7.azuredatabricks.net")
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-test-token-0123456789")
+    argv = ["pipeline", "run", "bronze", "--engine", "spark-connect", "--runner", "databricks"]
+    assert main([*argv, "--data-dir", str(tmp_path)]) == 2
+    assert "drop one of the two" in capsys.readouterr().err

@@ -76,6 +76,7 @@ class LocalRunner(Runner):
     def __init__(self, settings: Settings) -> None:
         super().__init__(RunStore(settings.data_dir))
         self.data_dir = Path(settings.data_dir)
+        self.engine = settings.engine  # the worker's transforms run there (polars when empty)
         self._workers: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, target: str) -> RunRecord:
@@ -84,11 +85,14 @@ class LocalRunner(Runner):
         if busy:
             raise FlowTypeError(f"pipeline run {busy[0]} is still going; wait for it or cancel it first")
         record = RunRecord(new_run_id(), self.name, target, [TaskRecord(t) for t in tasks])
+        if self.engine:
+            record.details["engine"] = self.engine
         self.store.save(record)
         package_root = str(Path(flowtype_core.__file__).resolve().parents[1])
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
+            "FLOWTYPE_ENGINE": self.engine,
         }
         with log_path(self.store, record.run_id).open("wb") as log:
             self._workers[record.run_id] = subprocess.Popen(

@@ -16,6 +16,8 @@ import traceback
 from pathlib import Path
 
 from flowtype_core import redaction
+from flowtype_core.backends import engine_session
+from flowtype_core.config import load_settings
 from flowtype_core.pipeline.layers import LAYERS
 from flowtype_core.pipeline.plan import local_context
 from flowtype_core.pipeline.runners.base import (
@@ -55,7 +57,18 @@ def execute(data_dir: Path, run_id: str) -> RunRecord:
         store.save(finish(record))
         return record
 
-    context = local_context(data_dir)
+    # The runner passes its engine as FLOWTYPE_ENGINE (strict mode ran when it was configured).
+    settings = load_settings({"FLOWTYPE_DATA_DIR": str(data_dir), "FLOWTYPE_STRICT": "false"})
+    try:
+        spark = engine_session(settings)
+    except Exception as exc:
+        traceback.print_exc()
+        record.error = redaction.redact(f"the {settings.engine} engine could not start: {exc}")
+        for task in record.tasks:
+            task.state, task.error = FAILED, record.error
+        store.save(finish(record))
+        return record
+    context = local_context(data_dir, spark=spark)
     stop_reason: tuple[str, str] | None = None
     for task in record.tasks:
         if stop_reason is not None:
