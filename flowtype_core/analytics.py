@@ -16,7 +16,7 @@ import polars as pl
 from flowtype_core import metrics
 from flowtype_core.keyboard import BACKSPACE, key_of
 from flowtype_core.lakehouse.base import Lakehouse
-from flowtype_core.metrics import SECTION_KEY
+from flowtype_core.metrics import SECTION_IDS
 
 
 @dataclass(frozen=True)
@@ -59,11 +59,11 @@ def load_keystrokes(lakehouse: Lakehouse, filters: Filters = Filters()) -> pl.Da
     """Keystrokes matching the filters (participant, session, press date range, validity)."""
     frame = _narrowed(_read(lakehouse, "keystrokes", filters), filters, "press_time")
     if filters.study is not None:
-        chosen = _in_study(_read(lakehouse, "sections", filters), filters).select(SECTION_KEY)
-        frame = frame.join(chosen, on=list(SECTION_KEY), how="semi", maintain_order="left")
+        chosen = _in_study(_read(lakehouse, "sections", filters), filters).select(SECTION_IDS)
+        frame = frame.join(chosen, on=list(SECTION_IDS), how="semi", maintain_order="left")
     if filters.valid_only:
-        invalid = excluded_sections(lakehouse, filters).select(SECTION_KEY)
-        frame = frame.join(invalid, on=list(SECTION_KEY), how="anti", maintain_order="left")
+        invalid = excluded_sections(lakehouse, filters).select(SECTION_IDS)
+        frame = frame.join(invalid, on=list(SECTION_IDS), how="anti", maintain_order="left")
     return frame
 
 
@@ -73,7 +73,7 @@ def excluded_sections(lakehouse: Lakehouse, filters: Filters = Filters()) -> pl.
     These are what `valid_only` leaves out; the page shows how many and why.
     """
     sections = _in_study(_narrowed(_read(lakehouse, "sections", filters), filters, "started_at"), filters)
-    return sections.filter(pl.col("valid").not_()).select(*SECTION_KEY, "quality_flags")
+    return sections.filter(pl.col("valid").not_()).select(*SECTION_IDS, "quality_flags")
 
 
 def flag_counts(excluded: pl.DataFrame) -> dict[str, int]:
@@ -219,7 +219,7 @@ def _with_next_letter(features: pl.DataFrame) -> pl.DataFrame:
     `features` is in press order, section by section (as `keystroke_features` returns it on
     polars), so the next press is simply the next row when it belongs to the same section.
     """
-    same_section = pl.all_horizontal(pl.col(c) == pl.col(c).shift(-1) for c in SECTION_KEY)
+    same_section = pl.all_horizontal(pl.col(c) == pl.col(c).shift(-1) for c in SECTION_IDS)
     return features.select(
         "letter",
         "prev_letter",

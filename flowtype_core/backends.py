@@ -1,6 +1,6 @@
 """The one table of configurable backends, by the names settings use, and the strict-mode check.
 
-Lakehouses and runners are named here once ("module:Class", imported only when chosen); each
+Lakehouses, runners and the runners' catalogs are named here once ("module:Class", imported only when chosen); each
 backend class states what it needs from the settings (`settings_problems`), so the loader knows
 no backend's rules. `FLOWTYPE_LAKEHOUSE=both` writes to every lakehouse in `LAKEHOUSE_SETS["both"]`.
 """
@@ -26,6 +26,13 @@ LAKEHOUSE_SETS: dict[str, tuple[str, ...]] = {
 RUNNERS: dict[str, str] = {
     "local": "flowtype_core.pipeline.runners.local:LocalRunner",
     "databricks": "flowtype_core.pipeline.runners.databricks_jobs:DatabricksJobsRunner",
+}
+
+# Where each runner's pipeline tables are read from, by runner name: the local runner's Delta tables
+# under the data dir; the Databricks job's Unity Catalog tables through the SQL warehouse.
+CATALOGS: dict[str, str] = {
+    "local": "flowtype_core.pipeline.catalog:LocalDeltaCatalog",
+    "databricks": "flowtype_core.pipeline.warehouse_catalog:WarehouseCatalog",
 }
 
 ENGINES: dict[str, str] = {  # an engine other than the runner's own, for notebooks and `--engine`

@@ -1,8 +1,12 @@
-"""One object that gives the app, the CLI and notebooks the same configured parts.
+"""The composition root: one object that gives the app, the CLI and notebooks the same configured parts.
 
 from flowtype_core import open_workbench
 wb = open_workbench(data_dir="data")
 wb.lakehouse.read_table("sections")
+wb.catalog.scan("gold_sections")  # the configured runner's gold tables
+
+Every part is chosen by the settings through the registries (`flowtype_core.backends`) and built
+at first use; nothing else builds lakehouses, runners or catalogs from settings.
 """
 
 from __future__ import annotations
@@ -18,9 +22,15 @@ from flowtype_core import redaction
 from flowtype_core.accounts import AccountStore
 from flowtype_core.config import Settings, load_settings
 from flowtype_core.datasets.importer import import_aalto
+from flowtype_core.errors import ConfigError
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.lakehouse.registry import open_lakehouses
 from flowtype_core.ownership import data_owner
+from flowtype_core.pipeline.catalog import Catalog, CatalogReader
+from flowtype_core.pipeline.layers import PipelineContext
+from flowtype_core.pipeline.plan import data_dir_context, with_spark
+from flowtype_core.pipeline.runners import Runner, open_runner
+from flowtype_core.pipeline.runners.registry import open_catalog
 from flowtype_core.recorder import Recorder
 from flowtype_core.store.atomic import private_dir
 from flowtype_core.store.csv_store import SessionStore
@@ -31,7 +41,8 @@ from flowtype_core.sync.publisher import Publisher
 
 @dataclass
 class Workbench:
-    """The configured store, lakehouses, recorder and publisher for one data directory."""
+    """The configured store, lakehouses, recorder, publisher, pipeline runner and catalog for one
+    data directory."""
 
     settings: Settings
     _closed: bool = field(default=False, init=False)
@@ -77,6 +88,32 @@ class Workbench:
     def recorder(self) -> Recorder:
         return Recorder(self.store, self.publisher)
 
+    @cached_property
+    def runner(self) -> Runner:
+        """The configured pipeline runner (`FLOWTYPE_RUNNER`)."""
+        return open_runner(self.settings)
+
+    @cached_property
+    def catalog(self) -> CatalogReader:
+        """Where the configured runner keeps the pipeline's tables: every gold reader reads here."""
+        return open_catalog(self.settings)
+
+    def pipeline_context(
+        self, progress: Callable[[str], None] | None = None, *, spark: Any = None
+    ) -> PipelineContext:
+        """The layers over this data directory's session files, writing to `catalog`.
+
+        Only a runner whose layers run in this process has such a catalog (the local one); the
+        Databricks job's tables are written by its notebooks. With a Spark session
+        (`spark_session()`, Databricks Connect) the same tables are transformed on Spark.
+        """
+        if not isinstance(self.catalog, Catalog):
+            raise ConfigError(
+                f"the {self.settings.runner!r} runner's pipeline tables are written by its own jobs: "
+                "run layers here with FLOWTYPE_RUNNER=local"
+            )
+        return data_dir_context(with_spark(self.catalog, spark), self.data_dir, progress)
+
     def import_aalto(
         self,
         directory: str | Path,
@@ -93,6 +130,8 @@ class Workbench:
         if "lakehouses" in self.__dict__:
             for lakehouse in self.lakehouses.values():
                 lakehouse.close()
+        if "catalog" in self.__dict__:
+            self.catalog.close()
         self._closed = True
 
 

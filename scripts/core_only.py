@@ -31,6 +31,7 @@ VENV = ROOT / ".venv-core"
 BACKEND_MODULES = {
     "flowtype_core.lakehouse.databricks": "databricks",
     "flowtype_core.workspace.sql": "databricks",  # the SQL connector's connection (the SDK sign-in)
+    "flowtype_core.pipeline.warehouse_catalog": "databricks",  # the job's tables over that connection
 }
 ABSENT = ("lightgbm", "sklearn", "databricks", "streamlit")
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from flowtype_core.cli.common import add_data_dir, add_json, emit, workbench
+from flowtype_core.pipeline import gold_sections
 from flowtype_core.quality.summary import assessed_sections, counted_summary
 
 
@@ -61,9 +62,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_metrics(args: argparse.Namespace) -> int:
     wb = workbench(args)
     if args.source == "gold":
-        from flowtype_core.pipeline import gold_sections
-
-        sections = gold_sections(wb)
+        sections = gold_sections(wb.catalog)
     else:
         sections = assessed_sections(
             wb.lakehouse.read_table("keystrokes"), wb.lakehouse.read_table("sections")

@@ -10,7 +10,7 @@ from flowtype_core.backends import ENGINES, RUNNERS
 from flowtype_core.cli.common import add_data_dir, add_json, emit
 from flowtype_core.errors import ConfigError
 from flowtype_core.pipeline import TARGETS
-from flowtype_core.pipeline.runners import Runner, RunRecord, open_runner
+from flowtype_core.pipeline.runners import Runner, RunRecord
 from flowtype_core.workbench import open_workbench
 
 TASK_FIELDS = ("state", "rows_in", "rows_written", "quarantined", "seconds", "error")
@@ -53,7 +53,7 @@ def _runner(args: argparse.Namespace) -> Runner:
             f"--engine {wb.settings.engine} runs the pipeline from this machine (the local runner); "
             f"the {wb.settings.runner} runner computes on Databricks itself: drop one of the two"
         )
-    return open_runner(wb.settings)
+    return wb.runner
 
 
 def summary(record: RunRecord) -> dict[str, Any]:

@@ -9,8 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from flowtype_core.cli.common import Progress, add_data_dir, add_json, emit, workbench
-from flowtype_core.pipeline import local_context
-from flowtype_core.pipeline.catalog import Catalog
+from flowtype_core.pipeline.catalog import CatalogReader
 from flowtype_core.pipeline.ranker_task import load_training_data, train_ranker
 from flowtype_core.ranker import TrainConfig, load_model, models_dir_of, score_sections
 from flowtype_core.store.atomic import atomic_write
@@ -39,11 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     score.set_defaults(func=cmd_score)
 
 
-def _gold_source(args: argparse.Namespace) -> tuple[Catalog, Path, Callable[[], pl.DataFrame]]:
-    """The catalog holding the gold tables, the models directory and the keystrokes fallback."""
+def _gold_source(args: argparse.Namespace) -> tuple[CatalogReader, Path, Callable[[], pl.DataFrame]]:
+    """The configured runner's gold tables, the models directory and the keystrokes fallback."""
     wb = workbench(args)
     return (
-        local_context(wb.data_dir).catalog,
+        wb.catalog,
         models_dir_of(wb),
         lambda: wb.lakehouse.read_table("keystrokes"),
     )

@@ -11,7 +11,7 @@ Semantics shared by all backends (SPEC §2, §3.3):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -104,18 +104,3 @@ def batch_section_keys(sections: pl.DataFrame, keystrokes: pl.DataFrame) -> list
     if stray:
         raise InvalidInput(f"keystrokes of sections that are not in this batch: {sorted(stray)[:3]}")
     return pairs
-
-
-def key_predicate(pairs: Iterable[tuple[str, ...]], columns: tuple[str, str]) -> str:
-    """`(a = 'x' AND b IN ('y', ...)) OR ...` over validated ids; grouped by the first column.
-
-    Only ids that passed `check_id` (no quotes possible) reach this function.
-    """
-    grouped: dict[str, list[str]] = {}
-    for first, second in pairs:
-        grouped.setdefault(check_id(first, columns[0]), []).append(check_id(second, columns[1]))
-    parts = []
-    for first, seconds in sorted(grouped.items()):
-        inner = ", ".join(f"'{s}'" for s in sorted(set(seconds)))
-        parts.append(f"({columns[0]} = '{first}' AND {columns[1]} IN ({inner}))")
-    return " OR ".join(parts) if parts else "FALSE"

@@ -40,12 +40,12 @@ from flowtype_core.lakehouse.databricks_rows import (
     PER_PRESS,
     Rows,
     json_plan,
-    key_frame,
     key_spec,
     literal,
     q,
     sql_type,
 )
+from flowtype_core.predicates import key_frame
 from flowtype_core.schema import KEYSTROKES, PARTICIPANTS, SECTIONS, SESSIONS, TABLES, TableSpec
 from flowtype_core.workspace.settings import check_name, warehouse_problems
 from flowtype_core.workspace.sql import DatabricksStatementError, Warehouse
@@ -299,12 +299,7 @@ class DatabricksLakehouse(Lakehouse):
         if participant_id is not None:
             sql += " WHERE `participant_id` = :participant_id"
             params = {"participant_id": participant_id}
-        table = self._execute(sql, params, arrow=True)
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
-        return frame.with_columns(
-            pl.col(c).dt.convert_time_zone("UTC") for c in columns if isinstance(frame.schema[c], pl.Datetime)
-        )
+        return self._warehouse.read_frame(sql, params)
 
     # the connection
 

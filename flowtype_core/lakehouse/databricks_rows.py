@@ -142,10 +142,6 @@ def key_spec(columns: tuple[str, ...]) -> TableSpec:
     return TableSpec("keys", dict.fromkeys(columns, pl.String), columns)
 
 
-def key_frame(pairs: list[tuple[str, str]], columns: tuple[str, ...]) -> pl.DataFrame:
-    return pl.DataFrame(pairs, schema=dict.fromkeys(columns, pl.String), orient="row")
-
-
 def json_plan(writes: list[Rows], groups: Rows) -> dict[str, list[str]] | None:
     """JSON chunks per table when every statement fits the parameter limits; None means stage files."""
     if any(rows.frame.height * MIN_JSON_ROW_BYTES > PARAMETER_BYTES for rows in writes):

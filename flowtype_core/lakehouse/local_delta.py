@@ -25,15 +25,15 @@ from flowtype_core.lakehouse.base import (
     Lakehouse,
     batch_section_keys,
     check_table,
-    key_predicate,
     section_keys,
 )
+from flowtype_core.predicates import key_frame, key_predicate
 from flowtype_core.schema import KEYSTROKES, PARTICIPANTS, SECTIONS, SESSIONS, TABLES, TableSpec
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-SECTION_KEY = ("participant_id", "test_section_id")
-SESSION_KEY = ("participant_id", "session_id")
+SECTION_KEY = SECTIONS.key
+SESSION_KEY = SESSIONS.key
 
 # Files are clustered by the keys rows are replaced by (docs/NOTES.md, "Commit latency"): 256 KB
 # files (~12k keystrokes) kept a replace on 10M keystrokes at p50 62 / max 83 ms, 1 MB at 85 / 224.
@@ -41,7 +41,7 @@ CLUSTER_KEYS = {
     KEYSTROKES.name: SECTION_KEY,
     SECTIONS.name: SECTION_KEY,
     SESSIONS.name: SESSION_KEY,
-    PARTICIPANTS.name: ("participant_id", "study_id"),
+    PARTICIPANTS.name: PARTICIPANTS.key,
 }
 CLUSTER_FILE_BYTES = 256 * 1024
 
@@ -147,7 +147,7 @@ class LocalDeltaLakehouse(Lakehouse):
         pairs = batch_section_keys(sections, keystrokes)
         if not pairs:
             return
-        predicate = key_predicate(pairs, SECTION_KEY)
+        predicate = key_predicate(key_frame(pairs, SECTION_KEY))
         # Keystrokes first: a section row is only visible once its presses are in place.
         self._overwrite_where(KEYSTROKES.name, keystrokes, predicate)
         self._overwrite_where(SECTIONS.name, sections, predicate)
@@ -155,14 +155,17 @@ class LocalDeltaLakehouse(Lakehouse):
     def upsert_sessions(self, sessions: pl.DataFrame) -> None:
         if sessions.is_empty():
             return
-        pairs = sessions.select(SESSION_KEY).unique().rows()
-        self._overwrite_where(SESSIONS.name, sessions, key_predicate(pairs, SESSION_KEY))
+        pairs = [
+            (check_id(p, "participant_id"), check_id(s, "session_id"))
+            for p, s in sessions.select(SESSION_KEY).unique().rows()
+        ]
+        self._overwrite_where(SESSIONS.name, sessions, key_predicate(key_frame(pairs, SESSION_KEY)))
 
     def replace_participants(self, participant_ids: Sequence[str], rows: pl.DataFrame) -> None:
         ids = sorted({check_id(p, "participant_id") for p in participant_ids})
         if ids:
-            inner = ", ".join(f"'{p}'" for p in ids)
-            self._overwrite_where(PARTICIPANTS.name, rows, f"participant_id IN ({inner})")
+            predicate = key_predicate(key_frame([(p,) for p in ids], ("participant_id",)))
+            self._overwrite_where(PARTICIPANTS.name, rows, predicate)
 
     def read_table(self, table: str, *, participant_id: str | None = None) -> pl.DataFrame:
         return self.scan_table(table, participant_id=participant_id).collect()
@@ -182,7 +185,7 @@ class LocalDeltaLakehouse(Lakehouse):
         pairs = section_keys(keys)
         if not pairs:
             return 0
-        predicate = key_predicate(pairs, SECTION_KEY)
+        predicate = key_predicate(key_frame(pairs, SECTION_KEY))
         removed = 0
         for table in (SECTIONS.name, KEYSTROKES.name):
             path = self.path(table)

@@ -1,7 +1,7 @@
 """Typing metrics (SPEC §3.5), one definition for polars and PySpark frames alike."""
 
 from flowtype_core.metrics.definitions import (
-    SECTION_KEY,
+    SECTION_IDS,
     digraph_latencies,
     key_stats,
     keystroke_features,
@@ -15,7 +15,7 @@ from flowtype_core.metrics.published import CHI2018_CITATION, PUBLISHED_CHI2018
 __all__ = [
     "CHI2018_CITATION",
     "PUBLISHED_CHI2018",
-    "SECTION_KEY",
+    "SECTION_IDS",
     "digraph_latencies",
     "key_stats",
     "keystroke_features",

@@ -20,12 +20,13 @@ from flowtype_core.engine import same_engine
 from flowtype_core.metrics.edit_distance import with_edit_distance
 from flowtype_core.metrics.press_order import PressOrdered, in_press_order, previous_name
 
-SECTION_KEY = ("participant_id", "session_id", "test_section_id")
+# The ids a section's metrics are grouped by and carry (the table key `SECTIONS.key` plus the session).
+SECTION_IDS = ("participant_id", "session_id", "test_section_id")
 BACKSPACE = "BKSP"
 TIMING_FEATURES = ("hold_ms", "iki_ms", "rollover")
 PRESS_FEATURES = (*TIMING_FEATURES, "prev_letter", "digraph")  # what `keystroke_features` adds
 # The keystroke columns a section's metrics read (besides the timing features or release time).
-SECTION_COLUMNS = (*SECTION_KEY, "sentence", "user_input", "letter", "press_time", "keystroke_id")
+SECTION_COLUMNS = (*SECTION_IDS, "sentence", "user_input", "letter", "press_time", "keystroke_id")
 # Metrics averaged from sections to sessions and participants, and summarised over participants.
 SECTION_MEANS = (
     "wpm",
@@ -150,12 +151,12 @@ def section_metrics(ks: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
             nw.col("hold_ms").mean().alias("hold_mean_ms"),
             nw.col("rollover").mean(),
             nw.col("_backspace").sum().cast(nw.Int64).alias("backspaces"),
-            constants=(*SECTION_KEY, "sentence", "user_input"),
+            constants=(*SECTION_IDS, "sentence", "user_input"),
         )
         .with_columns((nw.col("completed_at") - nw.col("started_at")).alias("duration_ms"))
     )
     return with_edit_distance(per_section, "sentence", "user_input", "_edits").select(
-        *SECTION_KEY,
+        *SECTION_IDS,
         "sentence",
         "user_input",
         "keystroke_count",

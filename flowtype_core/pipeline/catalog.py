@@ -5,6 +5,10 @@ local catalog is polars over Delta tables written with delta-rs (`LocalDeltaCata
 catalog (`spark_catalog.py`) does the same over Delta tables on Databricks. Incremental runs rest
 on two primitives: `marker` (the last source watermark a table's writer recorded, committed with
 the data) and `replace` (atomically swap the rows of the given keys).
+
+Readers of the finished tables (metrics from gold, ranker training) need only `CatalogReader`;
+`warehouse_catalog.py` is one that reads the Databricks job's tables through the SQL warehouse.
+Which catalog a workbench gets follows its runner (`flowtype_core.backends.CATALOGS`).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from typing import Any
 import polars as pl
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 
+from flowtype_core.config import Settings
 from flowtype_core.errors import InvalidInput
 from flowtype_core.lakehouse.local_delta import with_commit_retry
+from flowtype_core.predicates import key_predicate
 from flowtype_core.store.csv_store import csv_bodies
 
 # Above this many keys a replace rewrites the table instead of sending a huge predicate.
@@ -39,16 +45,28 @@ class TableWrite:
     marker: tuple[str, int] | None = None
 
 
-class Catalog(ABC):
-    """Tables by name for one engine; frames in and out are that engine's native frames."""
+class CatalogReader(ABC):
+    """The read side of a catalog: what gold's readers (metrics, ranker training) need."""
 
     engine: str
-    # Rows a layer holds in memory at once (`batches.py`); None: the engine spills by itself.
-    batch_rows: int | None = None
 
     @abstractmethod
     def scan(self, table: str) -> Any | None:
         """The table as a lazy native frame, or None when it does not exist yet."""
+
+    @abstractmethod
+    def to_polars(self, frame: Any) -> pl.DataFrame:
+        """Bring a (small) frame to the driver: keys, watermarks, summaries."""
+
+    def close(self) -> None:  # noqa: B027
+        """Release connections; a catalog over files or a Spark session holds none of its own."""
+
+
+class Catalog(CatalogReader):
+    """Tables by name for one engine; frames in and out are that engine's native frames."""
+
+    # Rows a layer holds in memory at once (`batches.py`); None: the engine spills by itself.
+    batch_rows: int | None = None
 
     @abstractmethod
     def read_csv_text(self, files: pl.DataFrame, columns: Sequence[str]) -> Any:
@@ -72,10 +90,6 @@ class Catalog(ABC):
     @abstractmethod
     def count(self, frame: Any) -> int:
         """Rows in a frame."""
-
-    @abstractmethod
-    def to_polars(self, frame: Any) -> pl.DataFrame:
-        """Bring a (small) frame to the driver: keys, watermarks, summaries."""
 
     @abstractmethod
     def marker(self, table: str, app_id: str) -> int | None:
@@ -119,25 +133,6 @@ def _check_distinct(writes: Sequence[TableWrite]) -> None:
         raise ValueError(f"write_all needs distinct tables, got {tables}")
 
 
-def _literal(value: object) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def key_predicate(keys: pl.DataFrame) -> str:
-    """SQL predicate matching the rows whose key columns equal one of `keys`' rows."""
-    columns = keys.columns
-    if len(columns) == 1:
-        values = ", ".join(_literal(v) for v in keys.get_column(columns[0]).unique().sort().to_list())
-        return f"{columns[0]} IN ({values})" if values else "FALSE"
-    first, rest = columns[0], columns[1:]
-    parts = []
-    for (head,), group in keys.unique().sort(columns).group_by(first, maintain_order=True):
-        parts.append(f"({first} = {_literal(head)} AND {key_predicate(group.select(rest))})")
-    return " OR ".join(parts) if parts else "FALSE"
-
-
 def _rows_by_file(
     header: bytes, bodies: list[tuple[int, bytes | memoryview]], paths: Sequence[str]
 ) -> tuple[pl.DataFrame, pl.Series]:
@@ -175,6 +170,11 @@ class LocalDeltaCatalog(Catalog):
     """Delta tables under `<data-dir>/lakehouse/<table>`, read with polars, written with delta-rs."""
 
     engine = "polars"
+
+    @classmethod
+    def of(cls, settings: Settings) -> LocalDeltaCatalog:
+        """The catalog beside the local lakehouse tables: `<data-dir>/lakehouse`."""
+        return cls(settings.data_dir / "lakehouse")
 
     def __init__(self, root: str | Path, *, batch_rows: int | None = BATCH_ROWS) -> None:
         if batch_rows is not None and batch_rows < 1:

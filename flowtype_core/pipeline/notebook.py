@@ -18,17 +18,17 @@ from typing import Any
 
 from flowtype_core.config import load_settings
 from flowtype_core.pipeline.layers import LayerResult, PipelineContext
-from flowtype_core.pipeline.plan import local_context
+from flowtype_core.workbench import open_workbench
 
 WIDGETS = ("catalog", "schema", "volume")
 
 
 def notebook_context(namespace: dict[str, Any]) -> PipelineContext:
     """The pipeline context for the environment the notebook runs in."""
-    settings = load_settings({"FLOWTYPE_STRICT": "false"})
     dbutils = namespace.get("dbutils")
-    if dbutils is None or namespace.get("spark") is None:
-        return local_context(settings.data_dir, progress=print)
+    if dbutils is None or namespace.get("spark") is None:  # a laptop: the local runner's layers
+        return open_workbench(FLOWTYPE_STRICT="false", FLOWTYPE_RUNNER="local").pipeline_context(print)
+    settings = load_settings({"FLOWTYPE_STRICT": "false"})
     from flowtype_core.pipeline.spark_catalog import SparkCatalog
 
     db = settings.databricks

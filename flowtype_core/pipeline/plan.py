@@ -13,11 +13,12 @@ from typing import Any
 import polars as pl
 
 from flowtype_core import metrics
+from flowtype_core.config import Settings
 from flowtype_core.errors import FlowTypeError
-from flowtype_core.pipeline.catalog import Catalog, LocalDeltaCatalog
+from flowtype_core.pipeline.catalog import Catalog, CatalogReader, LocalDeltaCatalog
 from flowtype_core.pipeline.layers import LAYERS, LayerResult, PipelineContext
 from flowtype_core.pipeline.tables import GOLD_PARTICIPANTS, GOLD_SECTIONS
-from flowtype_core.workbench import Workbench
+from flowtype_core.ranker.model import models_dir_of
 
 TARGETS: dict[str, tuple[str, ...]] = {
     **{layer: (layer,) for layer in LAYERS},
@@ -32,25 +33,37 @@ def plan(target: str) -> tuple[str, ...]:
     return TARGETS[target]
 
 
-def local_context(
-    data_dir: str | Path, progress: Callable[[str], None] | None = None, *, spark: Any = None
+def data_dir_context(
+    catalog: Catalog, data_dir: str | Path, progress: Callable[[str], None] | None = None
 ) -> PipelineContext:
-    """The pipeline over `<data-dir>/sessions` and `<data-dir>/lakehouse` with polars and delta-rs;
-    models are registered under `<data-dir>/models` (where `ranker train` puts them too).
-
-    With a Spark session (`spark_session()`, Databricks Connect) the same tables are transformed
-    on Spark instead of polars (`SparkComputeCatalog`).
-    """
+    """The pipeline over the session files of `data_dir` (`sessions/`) writing to `catalog`;
+    models are registered under `<data-dir>/models` (where `ranker train` puts them too)."""
     root = Path(data_dir)
-    catalog: Catalog = LocalDeltaCatalog(root / "lakehouse")
-    if spark is not None:
-        from flowtype_core.pipeline.spark_catalog import SparkComputeCatalog
-
-        catalog = SparkComputeCatalog(spark, catalog)
-    context = PipelineContext(catalog, root / "sessions", root / "models")
+    context = PipelineContext(catalog, root / "sessions", models_dir_of(root))
     if progress is not None:
         context.progress = progress
     return context
+
+
+def with_spark(catalog: Catalog, spark: Any) -> Catalog:
+    """`catalog`'s tables transformed on `spark` (Databricks Connect) when one is given."""
+    if spark is None:
+        return catalog
+    from flowtype_core.pipeline.spark_catalog import SparkComputeCatalog  # the extra's module
+
+    if not isinstance(catalog, LocalDeltaCatalog):
+        raise FlowTypeError("a Spark engine computes over the local Delta tables only")
+    return SparkComputeCatalog(spark, catalog)
+
+
+def local_context(
+    data_dir: str | Path, progress: Callable[[str], None] | None = None, *, spark: Any = None
+) -> PipelineContext:
+    """The local runner's pipeline over `data_dir` with polars and delta-rs (or a Spark session's
+    compute), without reading any settings (a notebook on a laptop, tests); configured callers use
+    `Workbench.pipeline_context`."""
+    catalog = LocalDeltaCatalog.of(Settings(data_dir=Path(data_dir)))
+    return data_dir_context(with_spark(catalog, spark), data_dir, progress)
 
 
 def run_targets(
@@ -69,25 +82,18 @@ def run_targets(
     return results
 
 
-def _catalog(source: Catalog | Workbench) -> Catalog:
-    return source if isinstance(source, Catalog) else local_context(source.data_dir).catalog
-
-
-def _gold(source: Catalog | Workbench, table: str) -> Any:
-    scan = _catalog(source).scan(table)
+def _gold(catalog: CatalogReader, table: str) -> Any:
+    scan = catalog.scan(table)
     if scan is None:
         raise FlowTypeError("the gold tables are empty: run `python -m flowtype_core pipeline run all` first")
     return scan
 
 
-def gold_sections(source: Catalog | Workbench) -> pl.DataFrame:
+def gold_sections(catalog: CatalogReader) -> pl.DataFrame:
     """The gold sections table (metrics, quality_flags, valid) as a polars frame."""
-    return _catalog(source).to_polars(_gold(source, GOLD_SECTIONS))
+    return catalog.to_polars(_gold(catalog, GOLD_SECTIONS))
 
 
-def gold_population_summary(source: Catalog | Workbench) -> dict[str, float | int | None]:
-    """Population figures (SPEC §3.5) from the gold participant table instead of raw keystrokes.
-
-    `source` is a catalog, or a workbench whose data directory holds the local gold tables.
-    """
-    return metrics.population_summary(_gold(source, GOLD_PARTICIPANTS))
+def gold_population_summary(catalog: CatalogReader) -> dict[str, float | int | None]:
+    """Population figures (SPEC §3.5) from the gold participant table instead of raw keystrokes."""
+    return metrics.population_summary(_gold(catalog, GOLD_PARTICIPANTS))

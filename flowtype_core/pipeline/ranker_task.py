@@ -12,14 +12,14 @@ from pathlib import Path
 
 import polars as pl
 
-from flowtype_core.pipeline.catalog import Catalog
+from flowtype_core.pipeline.catalog import CatalogReader
 from flowtype_core.pipeline.tables import GOLD_RANKER_EXAMPLES, GOLD_RANKER_UNITS
 from flowtype_core.ranker.examples import examples_from_keystrokes
 from flowtype_core.ranker.model import ModelRecord
 from flowtype_core.ranker.train import Progress, ShouldCancel, TrainConfig, TrainingData, train_from_frames
 
 
-def read_gold(catalog: Catalog) -> TrainingData | None:
+def read_gold(catalog: CatalogReader) -> TrainingData | None:
     """The gold ranker tables of `catalog`, or None while gold has not written them yet."""
     scans = [catalog.scan(GOLD_RANKER_EXAMPLES), catalog.scan(GOLD_RANKER_UNITS)]
     if any(scan is None for scan in scans):
@@ -28,7 +28,7 @@ def read_gold(catalog: Catalog) -> TrainingData | None:
     return TrainingData.of(examples, units, "gold")
 
 
-def load_training_data(catalog: Catalog, read_keystrokes: Callable[[], pl.DataFrame]) -> TrainingData:
+def load_training_data(catalog: CatalogReader, read_keystrokes: Callable[[], pl.DataFrame]) -> TrainingData:
     """The gold ranker tables when they exist, else the same frames built from the keystrokes
     (`read_keystrokes`, called only then: before the first pipeline run)."""
     gold = read_gold(catalog)
@@ -39,7 +39,7 @@ def load_training_data(catalog: Catalog, read_keystrokes: Callable[[], pl.DataFr
 
 
 def train_ranker(
-    catalog: Catalog,
+    catalog: CatalogReader,
     models_dir: str | Path,
     read_keystrokes: Callable[[], pl.DataFrame],
     *,

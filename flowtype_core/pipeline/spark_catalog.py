@@ -20,7 +20,8 @@ from typing import Any
 import polars as pl
 
 from flowtype_core.ids import check_id
-from flowtype_core.pipeline.catalog import Catalog, LocalDeltaCatalog, key_predicate
+from flowtype_core.pipeline.catalog import Catalog, LocalDeltaCatalog
+from flowtype_core.predicates import key_predicate
 
 MARKERS = "pipeline_markers"
 

@@ -16,7 +16,7 @@ SOURCE_HASH = "_source_hash"
 INGESTED_AT = "_ingested_at"
 PROCESSED_AT = "_processed_at"
 RULE = "rule"
-SECTION_KEY = ("participant_id", "test_section_id")
+SECTION_KEY = SECTIONS.key
 KEYSTROKE_KEY = KEYSTROKES.key
 
 BRONZE_SOURCES = "bronze_sources"  # what bronze ingested: file, content hash, size, mtime

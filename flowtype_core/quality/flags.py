@@ -12,7 +12,7 @@ from typing import Any
 import narwhals as nw
 
 from flowtype_core.engine import same_engine
-from flowtype_core.metrics import SECTION_KEY, keystroke_features
+from flowtype_core.metrics import SECTION_IDS, keystroke_features
 from flowtype_core.quality import rules as r
 
 FEATURES = ("hold_ms", "iki_ms")
@@ -27,7 +27,7 @@ def _evidence(keystrokes: Any) -> nw.LazyFrame[Any]:
     iki, letter = nw.col("iki_ms"), nw.col("letter")
     capital = (letter.str.len_chars() == 1) & (letter.str.to_lowercase() != letter)
     per_press = ks.select(
-        *SECTION_KEY,
+        *SECTION_IDS,
         iki.cast(nw.Float64).alias("_iki"),
         (nw.col("hold_ms") < r.MIN_HOLD_MS).fill_null(value=False).cast(nw.Int64).alias("_bad_hold"),
         nw.col("release_time").is_null().cast(nw.Int64).alias("_unreleased"),
@@ -35,7 +35,7 @@ def _evidence(keystrokes: Any) -> nw.LazyFrame[Any]:
         capital.fill_null(value=False).cast(nw.Int64).alias("_capitals"),
         letter.is_in(r.CAPITALISING_KEYS).fill_null(value=False).cast(nw.Int64).alias("_shifts"),
     )
-    return per_press.group_by(*SECTION_KEY).agg(
+    return per_press.group_by(*SECTION_IDS).agg(
         nw.col("_bad_hold").sum(),
         nw.col("_unreleased").sum(),
         nw.col("_capitals").sum(),
@@ -90,7 +90,7 @@ def flag_sections(sections: nw.LazyFrame[Any], keystrokes: Any) -> nw.LazyFrame[
     names = set(sections.collect_schema().names())
     evidence = _evidence(keystrokes)
     tripped = {name: cond.fill_null(value=False) for name, cond in _conditions(names).items()}
-    joined = sections.join(evidence, on=list(SECTION_KEY), how="left")
+    joined = sections.join(evidence, on=list(SECTION_IDS), how="left")
     flags = nw.concat_str(
         *(nw.when(tripped[name]).then(nw.lit(name)) for name in r.RULE_NAMES),
         separator=",",

@@ -38,7 +38,7 @@ import polars as pl
 
 from flowtype_core.engine import same_engine
 from flowtype_core.metrics import keystroke_features, section_metrics
-from flowtype_core.metrics.definitions import BACKSPACE, SECTION_KEY
+from flowtype_core.metrics.definitions import BACKSPACE, SECTION_IDS
 from flowtype_core.metrics.press_order import in_press_order, previous_name
 
 EXAMPLES_TABLE = "gold_ranker_examples"
@@ -62,7 +62,7 @@ _FLOATS = ("wpm", "relative_slowness", "iki_sum_ms")
 _INTS = ("label", "iki_count", "presses", "corrected", *TEXT_COLUMNS)
 # Column names and types of both tables, whatever engine wrote them (readers conform to these).
 EXAMPLE_COLUMNS = (
-    *SECTION_KEY,
+    *SECTION_IDS,
     "sentence_id",
     "sentence",
     "wpm",
@@ -72,7 +72,7 @@ EXAMPLE_COLUMNS = (
     "iki_count",
     *TEXT_COLUMNS,
 )
-UNIT_COLUMNS = (*SECTION_KEY, "kind", "unit", "presses", "iki_sum_ms", "corrected")
+UNIT_COLUMNS = (*SECTION_IDS, "kind", "unit", "presses", "iki_sum_ms", "corrected")
 
 
 def _schema(columns: tuple[str, ...]) -> dict[str, pl.DataType]:
@@ -124,7 +124,7 @@ def build_examples(sections: nw.LazyFrame[Any], features: Any) -> nw.LazyFrame[A
     speed = (
         _lazy(features)
         .filter(~nw.col("iki_ms").is_null())
-        .group_by(*SECTION_KEY)
+        .group_by(*SECTION_IDS)
         .agg(
             _capped_iki().sum().cast(nw.Float64).alias("iki_sum_ms"),
             nw.len().cast(nw.Int64).alias("iki_count"),
@@ -135,7 +135,7 @@ def build_examples(sections: nw.LazyFrame[Any], features: Any) -> nw.LazyFrame[A
     graded = rel.count().over("participant_id")
     return (
         sections.select(
-            *SECTION_KEY,
+            *SECTION_IDS,
             (nw.col("sentence_id") if has_id else nw.lit(None, dtype=nw.String)).alias("sentence_id"),
             "sentence",
             usable_wpm.cast(nw.Float64).alias("wpm"),
@@ -146,7 +146,7 @@ def build_examples(sections: nw.LazyFrame[Any], features: Any) -> nw.LazyFrame[A
         .with_columns(
             ((rel.rank("min").over("participant_id") - 1) * GRADES // graded).cast(nw.Int64).alias("label")
         )
-        .join(speed, on=list(SECTION_KEY), how="left")
+        .join(speed, on=list(SECTION_IDS), how="left")
         .with_columns(
             nw.col("iki_sum_ms").fill_null(0.0),
             nw.col("iki_count").fill_null(0),
@@ -179,7 +179,7 @@ def build_units(features: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
         timed = ordered.per_section(
             nw.len().cast(nw.Int64).alias("presses"),
             nw.col("_iki").sum().cast(nw.Float64).alias("iki_sum_ms"),
-            constants=SECTION_KEY,
+            constants=SECTION_IDS,
             by=(unit,),
             rows=presses.filter(~nw.col(unit).is_null() & ~nw.col("_iki").is_null()),
         ).rename({unit: "unit"})
@@ -191,7 +191,7 @@ def build_units(features: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
         )
         parts.append(
             timed.join(corrected, on=[*keys, "unit"], how="left").select(
-                *SECTION_KEY,
+                *SECTION_IDS,
                 nw.lit(kind).alias("kind"),
                 "unit",
                 "presses",

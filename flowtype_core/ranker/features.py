@@ -26,7 +26,7 @@ from collections.abc import Iterable
 import numpy as np
 import polars as pl
 
-from flowtype_core.metrics.definitions import SECTION_KEY
+from flowtype_core.metrics.definitions import SECTION_IDS
 from flowtype_core.ranker.examples import TEXT_COLUMNS
 from flowtype_core.ranker.history import History, Population
 from flowtype_core.ranker.lookup import Index, aligned, coded, vocabulary
@@ -306,4 +306,4 @@ def section_features(
 
 def targets_for(examples: pl.DataFrame) -> pl.DataFrame:
     """The columns `FeatureBuilder` needs from gold examples."""
-    return examples.select(*SECTION_KEY, "sentence", "iki_sum_ms", "iki_count", *TEXT_COLUMNS)
+    return examples.select(*SECTION_IDS, "sentence", "iki_sum_ms", "iki_count", *TEXT_COLUMNS)

@@ -29,7 +29,7 @@ import polars as pl
 from flowtype_core.corpus import load_corpus
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.extras import require
-from flowtype_core.metrics.definitions import SECTION_KEY
+from flowtype_core.metrics.definitions import SECTION_IDS
 from flowtype_core.ranker.evaluation import best_heuristic, bootstrap_intervals, evaluate
 from flowtype_core.ranker.examples import EXAMPLE_SCHEMA, UNIT_SCHEMA, sentence_features
 from flowtype_core.ranker.features import FEATURES, FEATURES_VERSION, FeatureBuilder, targets_for
@@ -105,7 +105,7 @@ class TrainingData:
     @classmethod
     def of(cls, examples: pl.DataFrame, units: pl.DataFrame, source: str) -> TrainingData:
         return cls(
-            examples.select(pl.col(c).cast(t) for c, t in EXAMPLE_SCHEMA.items()).sort(SECTION_KEY),
+            examples.select(pl.col(c).cast(t) for c, t in EXAMPLE_SCHEMA.items()).sort(SECTION_IDS),
             # Unit sums are whole numbers, so their order never changes a total: no need to sort them.
             units.select(pl.col(c).cast(t) for c, t in UNIT_SCHEMA.items()),
             source,
@@ -132,7 +132,7 @@ def fold_of(participants: list[str], folds: int, seed: int) -> dict[str, int]:
 def _labelled(examples: pl.DataFrame, min_sections: int) -> pl.DataFrame:
     """Sections that can be ranked: a label, and a typist with at least `min_sections` of them."""
     rows = examples.filter(pl.col("label").is_not_null())
-    return rows.filter(pl.len().over("participant_id") >= min_sections).sort(SECTION_KEY)
+    return rows.filter(pl.len().over("participant_id") >= min_sections).sort(SECTION_IDS)
 
 
 class _Reporter:
@@ -205,7 +205,7 @@ class _Prepared:
             )
         history = History.from_gold(data.examples, data.units)
         everyone = data.examples.get_column("participant_id").unique().sort().to_list()
-        peers = peer_scores(labelled.select(*SECTION_KEY, "sentence"), data.examples, data.units)
+        peers = peer_scores(labelled.select(*SECTION_IDS, "sentence"), data.examples, data.units)
         builder = FeatureBuilder(targets_for(labelled), history)
         return cls(labelled, builder, everyone, ranked, peers.select(PEERS), data, history)
 
@@ -252,7 +252,7 @@ def cross_validate(
         per_fold.append(
             {"fold": fold, "participants": len(held), **evaluate(scored, seed=config.seed)["model"]}
         )
-    held_out = pl.concat(held_out_parts).sort(SECTION_KEY)
+    held_out = pl.concat(held_out_parts).sort(SECTION_IDS)
     methods = evaluate(held_out, seed=config.seed)
     name, _ = best_heuristic(methods)
     metrics = {

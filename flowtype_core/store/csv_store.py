@@ -31,7 +31,7 @@ FILES: dict[str, TableSpec] = {
 }
 PARTICIPANTS_FILE = "participants.csv"  # in the participant's folder, beside the session folders
 SCHEMA_MARK = ".sessions-schema"  # in the data dir: the columns every session file was migrated to
-SECTION_KEY = ["participant_id", "test_section_id"]
+SECTION_KEY = list(SECTIONS.key)
 CSV_BATCH_BYTES = 256 << 20  # raw text `csv_bodies` holds at once
 # (participant_id, session_id, all of the session's sections, current session.csv rows) -> session row
 Summarizer = Callable[[str, str, pl.DataFrame, pl.DataFrame], pl.DataFrame]

@@ -39,7 +39,7 @@ from flowtype_core.fingerprint import (
 )
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.redaction import redact
-from flowtype_core.schema import KEYSTROKES, SECTIONS
+from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS
 from flowtype_core.store.atomic import atomic_write, atomic_write_text, folder_lock
 from flowtype_core.store.csv_store import SessionStore, read_csv_files
 from flowtype_core.sync.history import SyncHistory, SyncRun
@@ -58,8 +58,8 @@ STATUSES = (IN_SYNC, PENDING, MISSING, COUNT_MISMATCH, CHECKSUM_MISMATCH, ORPHAN
 OUT_OF_SYNC = (PENDING, MISSING, COUNT_MISMATCH, CHECKSUM_MISMATCH, ORPHAN)
 """What a default resync repairs; `unverified` is left alone until it can be read."""
 
-SECTION_KEY = ["participant_id", "test_section_id"]
-SESSION_KEY = ["participant_id", "session_id"]
+SECTION_KEY = list(SECTIONS.key)
+SESSION_KEY = list(SESSIONS.key)
 SESSION_KEY_SCHEMA = {"participant_id": pl.String, "session_id": pl.String}
 # Only the columns the fingerprint reads, typed as the store types them.
 _FP_KEYSTROKE_COLUMNS = ("participant_id", "test_section_id", *CONTENT_COLUMNS)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import polars as pl
 import urllib3.exceptions
 from databricks import sql as dbsql
 from databricks.sql import exc as dbsql_exc
@@ -70,6 +71,17 @@ class Warehouse:
     def execute(self, sql: str, params: dict[str, str] | None = None, *, arrow: bool = False) -> Any:
         """Run one statement; retry commit conflicts; map failures to the project's errors."""
         return self._execute(sql, params, arrow=arrow)
+
+    def read_frame(self, sql: str, params: dict[str, str] | None = None) -> pl.DataFrame:
+        """A query's rows as a polars frame, timestamps in UTC (the connector gives them naive
+        or in the session's zone)."""
+        frame = pl.from_arrow(self._execute(sql, params, arrow=True))
+        assert isinstance(frame, pl.DataFrame)
+        return frame.with_columns(
+            pl.col(c).dt.convert_time_zone("UTC")
+            for c, dtype in frame.schema.items()
+            if isinstance(dtype, pl.Datetime)
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -79,3 +79,27 @@ def test_an_unclosed_quote_is_blamed_on_its_file(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInput, match="broken.csv: a quoted field is never closed"):
         catalog.read_csv_text(files, ("id", "text"))
+
+
+def test_a_replace_names_keys_holding_quotes_exactly_and_refuses_a_null_key(tmp_path: Path) -> None:
+    catalog = LocalDeltaCatalog(tmp_path / "lakehouse")
+    rows = pl.DataFrame(
+        {"file": ["o'brien.csv", "o'brien.csv", "obrien.csv", "x' OR '1'='1"], "n": [1, 2, 3, 4]}
+    )
+    catalog.write("t", rows)
+
+    catalog.write(
+        "t", pl.DataFrame({"file": ["o'brien.csv"], "n": [9]}), replace_keys=rows.select("file")[:1]
+    )
+
+    assert sorted(catalog.to_polars(catalog.scan("t")).rows()) == [
+        ("o'brien.csv", 9),
+        ("obrien.csv", 3),
+        ("x' OR '1'='1", 4),
+    ]
+    with pytest.raises(InvalidInput, match="a key to replace has no file"):
+        catalog.write(
+            "t",
+            rows[:0],
+            replace_keys=pl.DataFrame({"file": [None, "obrien.csv"]}, schema={"file": pl.String}),
+        )

@@ -63,7 +63,7 @@ def test_gold_equals_metrics_computed_directly(store_copy: Callable[..., Path], 
     assert results["silver"].tables[SILVER_KEYSTROKES] == aalto.keystrokes.height
     assert results["silver"].quarantined == 0
     sections = metrics.section_metrics(aalto.keystrokes)
-    section_key = list(metrics.SECTION_KEY)
+    section_key = list(metrics.SECTION_IDS)
     assert_same(read(data_dir, GOLD_SECTIONS), sections, section_key)
     assert_same(
         read(data_dir, GOLD_SESSIONS), metrics.session_metrics(sections), ["participant_id", "session_id"]

@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from flowtype_core.datasets import read_aalto
-from flowtype_core.metrics import SECTION_KEY, section_metrics
+from flowtype_core.metrics import SECTION_IDS, section_metrics
 from flowtype_core.quality import flag_sections
 from tests.conftest import AALTO_DIR
 from tests.quality.test_rules import human_ikis, typed
@@ -57,7 +57,7 @@ def on_both(
         spark.createDataFrame(sections.to_arrow()), spark.createDataFrame(keystrokes.to_arrow())
     )
     on_spark = nw.from_native(native).lazy().collect(backend="polars").to_native()
-    return on_polars.sort(SECTION_KEY), on_spark.select(on_polars.columns).sort(SECTION_KEY)
+    return on_polars.sort(SECTION_IDS), on_spark.select(on_polars.columns).sort(SECTION_IDS)
 
 
 def test_every_rule_trips_the_same_on_spark(spark: SparkSession) -> None:

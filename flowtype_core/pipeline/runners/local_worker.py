@@ -17,9 +17,7 @@ from pathlib import Path
 
 from flowtype_core import redaction
 from flowtype_core.backends import engine_session
-from flowtype_core.config import load_settings
 from flowtype_core.pipeline.layers import LAYERS
-from flowtype_core.pipeline.plan import local_context
 from flowtype_core.pipeline.runners.base import (
     CANCELLED,
     FAILED,
@@ -31,6 +29,7 @@ from flowtype_core.pipeline.runners.base import (
     now_iso,
 )
 from flowtype_core.pipeline.runners.local import cancel_flag
+from flowtype_core.workbench import open_workbench
 
 
 class Cancelled(BaseException):
@@ -57,18 +56,20 @@ def execute(data_dir: Path, run_id: str) -> RunRecord:
         store.save(finish(record))
         return record
 
-    # The runner passes its engine as FLOWTYPE_ENGINE (strict mode ran when it was configured).
-    settings = load_settings({"FLOWTYPE_DATA_DIR": str(data_dir), "FLOWTYPE_STRICT": "false"})
+    # The worker runs the local runner's layers whatever FLOWTYPE_RUNNER says (`--runner local`);
+    # it writes no lakehouse, so Databricks settings in the environment are not checked here. The
+    # runner passes its engine as FLOWTYPE_ENGINE (strict mode ran when it was configured).
+    wb = open_workbench(data_dir=data_dir, FLOWTYPE_RUNNER="local", FLOWTYPE_STRICT="false")
     try:
-        spark = engine_session(settings)
+        spark = engine_session(wb.settings)
     except Exception as exc:
         traceback.print_exc()
-        record.error = redaction.redact(f"the {settings.engine} engine could not start: {exc}")
+        record.error = redaction.redact(f"the {wb.settings.engine} engine could not start: {exc}")
         for task in record.tasks:
             task.state, task.error = FAILED, record.error
         store.save(finish(record))
         return record
-    context = local_context(data_dir, spark=spark)
+    context = wb.pipeline_context(spark=spark)
     stop_reason: tuple[str, str] | None = None
     for task in record.tasks:
         if stop_reason is not None:
