@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from flowtype_core import metrics
 from flowtype_core.cli import main
 from flowtype_core.pipeline.tables import SILVER_KEYSTROKES
 from flowtype_core.store.csv_store import SessionStore
+from tests.support import reference_metrics as reference
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
@@ -46,7 +46,10 @@ def test_run_prints_per_layer_figures_and_a_rerun_writes_nothing(
     assert [r["run_id"] for r in status["runs"]] == [second["run_id"], first["run_id"]]
 
     code, summary = run_cli(capsys, "metrics", "--source", "gold", "--data-dir", str(data_dir), "--json")
-    expected = metrics.population_summary(metrics.participant_metrics(metrics.section_metrics(keystrokes)))
+    # SPEC §3.5 computed a second way (DuckDB SQL), sharing no code with what gold runs.
+    expected = reference.population(
+        reference.means_over(reference.section_metrics(keystrokes), ["participant_id"])
+    )
     counts = {key: summary.pop(key) for key in ("flagged_sections", "invalid_sections")}  # tests/quality
     assert summary == pytest.approx(expected, rel=1e-9)
     assert 0 <= counts["invalid_sections"] <= counts["flagged_sections"] < expected["sections"]

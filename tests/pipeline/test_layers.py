@@ -11,7 +11,6 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from flowtype_core import metrics
 from flowtype_core.cli import main
 from flowtype_core.datasets.aalto import AaltoImport
 from flowtype_core.pipeline import gold_population_summary, local_context, run_targets
@@ -30,6 +29,7 @@ from flowtype_core.pipeline.tables import (
 )
 from flowtype_core.ranker.examples import examples_from_keystrokes
 from flowtype_core.schema import KEYSTROKES
+from tests.support import reference_metrics as reference
 
 MEDALLION = ["bronze", "silver", "gold"]
 
@@ -56,24 +56,31 @@ def versions(data_dir: Path) -> dict[str, int | None]:
 
 
 def test_gold_equals_metrics_computed_directly(store_copy: Callable[..., Path], aalto: AaltoImport) -> None:
+    """Gold against SPEC §3.5 computed a second way (DuckDB SQL, `tests/support/reference_metrics`),
+    sharing no code with `flowtype_core.metrics`."""
     data_dir = store_copy()
     results = {r.layer: r for r in run_targets(MEDALLION, local_context(data_dir))}
 
     assert results["bronze"].tables[BRONZE_KEYSTROKES] == aalto.keystrokes.height
     assert results["silver"].tables[SILVER_KEYSTROKES] == aalto.keystrokes.height
     assert results["silver"].quarantined == 0
-    sections = metrics.section_metrics(aalto.keystrokes)
-    section_key = list(metrics.SECTION_IDS)
+    sections = reference.section_metrics(aalto.keystrokes)
+    section_key = ["participant_id", "session_id", "test_section_id"]
     assert_same(read(data_dir, GOLD_SECTIONS), sections, section_key)
     assert_same(
-        read(data_dir, GOLD_SESSIONS), metrics.session_metrics(sections), ["participant_id", "session_id"]
+        read(data_dir, GOLD_SESSIONS),
+        reference.means_over(sections, ["participant_id", "session_id"]),
+        ["participant_id", "session_id"],
     )
-    assert_same(read(data_dir, GOLD_PARTICIPANTS), metrics.participant_metrics(sections), ["participant_id"])
+    participants = reference.means_over(sections, ["participant_id"])
+    assert_same(read(data_dir, GOLD_PARTICIPANTS), participants, ["participant_id"])
     assert_same(
         read(data_dir, GOLD_DIGRAPHS),
-        metrics.digraph_latencies(aalto.keystrokes),
+        reference.digraph_latencies(aalto.keystrokes),
         ["participant_id", "digraph"],
     )
+    # The ranker's tables are its own builder's (tests/ranker/test_examples checks its
+    # definitions); here: gold over silver rows holds what the builder makes of raw keystrokes.
     examples, units = examples_from_keystrokes(aalto.keystrokes)
     # Computed without sections.csv the examples have no sentence id; gold carries the real one.
     assert_same(read(data_dir, GOLD_RANKER_EXAMPLES), examples.drop("sentence_id"), section_key)
@@ -84,9 +91,7 @@ def test_gold_equals_metrics_computed_directly(store_copy: Callable[..., Path], 
     assert ids.height == aalto.sections.height
 
     summary = gold_population_summary(local_context(data_dir).catalog)
-    assert summary == pytest.approx(
-        metrics.population_summary(metrics.participant_metrics(sections)), rel=1e-9
-    )
+    assert summary == pytest.approx(reference.population(participants), rel=1e-9)
     assert summary["participants"] == 156
     assert summary["wpm_mean"] == pytest.approx(50.2, abs=0.05)  # the sample's published reference
 
@@ -227,7 +232,9 @@ def test_resubmitted_section_replaces_its_rows_once(store_copy: Callable[..., Pa
         (pl.col("participant_id") == participant) & (pl.col("test_section_id") == section)
     )
     assert gold["keystroke_count"].to_list() == [5]
-    direct = metrics.participant_metrics(metrics.section_metrics(silver.select(list(KEYSTROKES.columns))))
+    direct = reference.means_over(
+        reference.section_metrics(silver.select(list(KEYSTROKES.columns))), ["participant_id"]
+    )
     assert_same(read(data_dir, GOLD_PARTICIPANTS), direct, ["participant_id"])
 
     before = versions(data_dir)
