@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from flowtype_core import Workbench
@@ -13,6 +14,8 @@ from flowtype_core.corpus import load_corpus
 from flowtype_core.demo import generate_demo
 from flowtype_core.errors import InvalidInput
 from flowtype_core.ranker import ModelRecord, ModelRegistry, models_dir_of, recommend_sentences
+from flowtype_core.ranker.examples import examples_from_keystrokes, sentence_features
+from flowtype_core.ranker.history import History
 
 TYPIST = "demo-01"
 
@@ -48,12 +51,29 @@ def test_a_typist_with_history_gets_model_picks_that_say_what_they_target(
     assert targeted, [p.reason for p in picks]
     for pick in targeted:
         assert all(target in pick.reason for target in pick.targets)
-    # The picks are the model's top candidates, not an arbitrary slice of the corpus.
-    everything = recommend_sentences(
-        with_history, TYPIST, len(load_corpus()) - len(typed) - 2, exclude=excluded
+    # The picks are the model's own top candidates: `model.score` of every untyped sentence
+    # against this typist's history (built here from the stored keystrokes), highest first.
+    pool = [s for s in load_corpus() if s.id not in typed | excluded]
+    candidates = sentence_features(
+        pl.DataFrame(
+            {
+                "participant_id": [TYPIST] * len(pool),
+                "test_section_id": [s.id for s in pool],
+                "sentence": [s.text for s in pool],
+                "iki_sum_ms": [0.0] * len(pool),
+                "iki_count": [0] * len(pool),
+            }
+        )
     )
-    assert [p.sentence.id for p in everything[:8]] == [p.sentence.id for p in picks]
-    assert everything[0].score > everything[-1].score
+    history = History.from_gold(
+        *examples_from_keystrokes(with_history.store.read_all("keystrokes.csv", TYPIST))
+    )
+    scored = trained.load().score(candidates, history)
+    scores = dict(zip(scored["test_section_id"], scored["score"], strict=True))
+    best = sorted(pool, key=lambda s: (-scores[s.id], s.id))[:8]
+    assert [p.sentence.id for p in picks] == [s.id for s in best]
+    assert [p.score for p in picks] == pytest.approx([scores[s.id] for s in best], rel=1e-12)
+    assert scores[best[0].id] > min(scores.values())  # the scores tell the candidates apart
 
 
 def test_without_a_model_the_typist_gets_a_default_order_and_is_told_why(with_history: Workbench) -> None:
