@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import runpy
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import streamlit as st
@@ -18,6 +20,7 @@ from flowtype_core.config import DatabricksSettings, Settings
 from flowtype_core.pipeline import local_context, run_targets
 from flowtype_core.pipeline.layers import LAYERS, PipelineContext
 from flowtype_core.pipeline.runners import open_runner
+from flowtype_core.pipeline.runners.base import RunRecord
 from flowtype_core.pipeline.runners.databricks_jobs import DatabricksJobsRunner
 from flowtype_core.pipeline.runners.volume_files import MANIFEST, MANIFEST_DIR, VolumeTransferError
 from flowtype_core.pipeline.tables import SOURCES
@@ -47,6 +50,7 @@ for task in JOB_TASKS:
     task["existing_cluster_id"] = "0101-000000-flowtype"
 VOLUME = {"catalog": "main", "schema": "flowtype", "volume": "flowtype_staging"}  # the settings' defaults
 PAGES = Path(__file__).resolve().parents[2] / "pages"
+NOTEBOOK_FILES = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 @pytest.fixture
@@ -70,15 +74,50 @@ def runner(server: JobsApiServer, tmp_path: Path) -> DatabricksJobsRunner:
     return built
 
 
-def watch(runner: DatabricksJobsRunner, run_id: str, limit: int = 40) -> list[dict[str, str]]:
-    """Poll until the run ends; each poll's task states (the server moves one step per poll)."""
+def poll_until(
+    runner: DatabricksJobsRunner, run_id: str, done: Callable[[RunRecord], bool], limit: int = 40
+) -> list[dict[str, str]]:
+    """Poll until `done(record)`; each poll's task states. The server moves one step per poll, so
+    `limit` polls is the deadline (no wall clock): a run that never gets there fails the test."""
     seen = []
     for _ in range(limit):
         record = runner.status(run_id)
         seen.append({t.name: t.state for t in record.tasks})
-        if record.is_final:
+        if done(record):
             return seen
-    raise AssertionError(f"run {run_id} did not finish in {limit} polls: {seen[-1]}")
+    raise AssertionError(f"run {run_id} did not get there in {limit} polls: {seen[-1] if seen else None}")
+
+
+def watch(runner: DatabricksJobsRunner, run_id: str, limit: int = 40) -> list[dict[str, str]]:
+    """Poll until the run ends (at most `limit` polls)."""
+    return poll_until(runner, run_id, lambda record: record.is_final, limit)
+
+
+class NotebookUtils:
+    """`dbutils` as a job's notebook sees it, for running a notebook's own code here: widgets
+    answer the task's `base_parameters` (else their default) and `notebook.exit` hands the value to
+    the job as the task's output (https://docs.databricks.com/aws/en/dev-tools/databricks-utils)."""
+
+    def __init__(self, parameters: dict[str, str]) -> None:
+        self.exit_value: str | None = None
+        self._values = dict(parameters)
+        self.widgets = SimpleNamespace(text=self._text, get=self._values.__getitem__)
+        self.notebook = SimpleNamespace(exit=self._exit)
+
+    def _text(self, name: str, default: str, label: str | None = None) -> None:
+        self._values.setdefault(name, default)
+
+    def _exit(self, value: str) -> None:
+        self.exit_value = value
+
+
+def run_notebook(context: TaskContext) -> str:
+    """What the cluster does with a notebook task: run that notebook's own file; its exit value."""
+    path = NOTEBOOK_FILES / (Path(context.task["notebook_task"]["notebook_path"]).name + ".py")
+    dbutils = NotebookUtils(context.task["notebook_task"].get("base_parameters", {}))
+    runpy.run_path(str(path), init_globals={"dbutils": dbutils}, run_name="__main__")
+    assert dbutils.exit_value is not None, f"{path.name} did not call dbutils.notebook.exit"
+    return dbutils.exit_value
 
 
 def test_run_all_moves_through_task_states_to_success(
@@ -121,8 +160,8 @@ def test_a_failed_task_reports_its_message_and_skips_the_rest(
 def test_cancel_ends_the_run_cancelled(runner: DatabricksJobsRunner, server: JobsApiServer) -> None:
     server.script("bronze", outcome=HANG)
     started = runner.start("all")
-    while runner.status(started.run_id).task("bronze").state != "running":
-        pass  # each poll advances the server one step; HANG keeps bronze running
+    # Each poll advances the server one step; HANG keeps bronze running.
+    poll_until(runner, started.run_id, lambda record: record.task("bronze").state == "running")
 
     runner.cancel(started.run_id)
     watch(runner, started.run_id)
@@ -134,14 +173,16 @@ def test_cancel_ends_the_run_cancelled(runner: DatabricksJobsRunner, server: Job
 
 
 def test_one_layer_is_submitted_with_the_jobs_own_notebook_and_runs_it(
-    runner: DatabricksJobsRunner, server: JobsApiServer, store_copy: Callable[..., Path]
+    runner: DatabricksJobsRunner,
+    server: JobsApiServer,
+    store_copy: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data_dir = store_copy(2)
+    monkeypatch.setenv("FLOWTYPE_DATA_DIR", str(data_dir))  # the notebook's laptop branch reads it
+    monkeypatch.chdir(NOTEBOOK_FILES)  # where Databricks runs a notebook from
+    server.script("bronze", action=run_notebook)  # the notebook file the task names, its own code
 
-    def run_layer(context: TaskContext) -> object:  # what the notebook does on the cluster
-        return LAYERS[context.task_key](local_context(data_dir)).to_dict()
-
-    server.script("bronze", action=run_layer)
     started = runner.start("bronze")
     watch(runner, started.run_id)
 
@@ -152,8 +193,15 @@ def test_one_layer_is_submitted_with_the_jobs_own_notebook_and_runs_it(
     assert task["notebook_task"]["notebook_path"] == f"{NOTEBOOKS}/01_bronze_ingestion"
     assert task["existing_cluster_id"] == "0101-000000-flowtype"
     assert "depends_on" not in task
-    assert server.output(int(final.external_id), "bronze")["rows_written"] > 0
-    assert local_context(data_dir).catalog.version("bronze_keystrokes") == 0
+    exited = json.loads(server.output(int(final.external_id), "bronze"))
+    assert exited["layer"] == "bronze" and exited["rows_written"] > 0
+    catalog = local_context(data_dir).catalog
+    written = sum(catalog.to_polars(catalog.scan(t)).height for t in exited["tables"])
+    assert exited["rows_written"] == written  # what the notebook reported is what it wrote
+    # The runner read the notebook's exit value back through `runs/get-output`.
+    bronze = final.task("bronze")
+    assert (bronze.rows_in, bronze.rows_written) == (exited["rows_in"], exited["rows_written"])
+    assert server.calls("runs/get-output")
 
 
 def test_training_is_submitted_watched_and_its_failure_reported(

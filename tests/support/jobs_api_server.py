@@ -496,7 +496,34 @@ class JobsApiServer:
                     return {}
                 case ("GET", "get"):
                     return self._job(self._int(query, "job_id"))
+                case ("GET", "runs/get-output"):
+                    return self._task_output(self._int(query, "run_id"))
         raise ApiError(HTTPStatus.NOT_FOUND, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
+
+    def _task_output(self, task_run_id: int) -> dict[str, Any]:
+        """`runs/get-output` of one task run (https://docs.databricks.com/api/workspace/jobs/getrunoutput):
+        `notebook_output.result` is the value the notebook passed to `dbutils.notebook.exit` (here: a
+        scripted action that returned a string); a notebook that never called it has an empty
+        output. The id of a run with several tasks is refused, as the real API refuses it."""
+        for run in self._runs.values():
+            if run.run_id == task_run_id and len(run.tasks) > 1:
+                raise ApiError(
+                    HTTPStatus.BAD_REQUEST,
+                    "INVALID_PARAMETER_VALUE",
+                    "Retrieving the output of runs with multiple tasks is not supported. "
+                    "Please retrieve the output of each individual task run instead.",
+                )
+            for task in run.tasks:
+                if task.run_id == task_run_id or (run.run_id == task_run_id and len(run.tasks) == 1):
+                    result = run.outputs.get(task.key)
+                    output = {"result": result, "truncated": False} if isinstance(result, str) else {}
+                    return {
+                        "notebook_output": output,
+                        "metadata": {"run_id": task.run_id, "task_key": task.key},
+                    }
+        raise ApiError(
+            HTTPStatus.BAD_REQUEST, "INVALID_PARAMETER_VALUE", f"Run {task_run_id} does not exist."
+        )
 
     @staticmethod
     def _int(source: dict[str, Any], name: str) -> int:
