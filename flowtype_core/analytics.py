@@ -261,6 +261,11 @@ def key_table(presses: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def at_least(frame: pl.DataFrame, column: str, least: int) -> pl.DataFrame:
+    """The rows with `column` >= `least`: keys and pairs seen too rarely give no stable figure."""
+    return frame.filter(pl.col(column) >= least)
+
+
 def _single(column: str) -> pl.Expr:
     return pl.col(column).str.len_chars() == 1
 

@@ -2,10 +2,17 @@
 
 from dataclasses import replace
 
-import polars as pl
 import streamlit as st
 
-from flowtype_core.analytics import MIN_CELL, Filters, csv_bytes, load_keystrokes, parquet_bytes, standing
+from flowtype_core.analytics import (
+    MIN_CELL,
+    Filters,
+    at_least,
+    csv_bytes,
+    load_keystrokes,
+    parquet_bytes,
+    standing,
+)
 from flowtype_core.difficulty import MIN_TYPISTS, expected_speed, speed_by_session
 from flowtype_core.keyboard import LETTER_KEYS
 from flowtype_core.metrics import PUBLISHED_CHI2018
@@ -14,6 +21,7 @@ from ui.analytics_figures import (
     METRICS,
     histogram_figure,
     key_matrix_figure,
+    key_rankings,
     keyboard_figure,
     ordinal,
     plural,
@@ -152,7 +160,7 @@ elif view == "Timing":
     )
 
 elif view == "Keyboard":
-    keys = board.keys.filter(pl.col("presses") >= 10)
+    keys = at_least(board.keys, "presses", 10)
     st.plotly_chart(
         keyboard_figure(keys, "iki_mean_ms", "Time to reach each key (mean interval before it)", "ms"),
         width="stretch",
@@ -164,25 +172,17 @@ elif view == "Keyboard":
         width="stretch",
     )
     left, right = st.columns(2)
-    table = keys.select(
-        pl.col("key").replace({" ": "␣ (space)"}).alias("Key"),
-        pl.col("presses").alias("Presses"),
-        pl.col("iki_mean_ms").round(0).alias("Interval before (ms)"),
-        pl.col("hold_mean_ms").round(0).alias("Hold (ms)"),
-        (pl.col("error_rate") * 100).round(1).alias("Undone (%)"),
-    )
+    slowest, most_undone = key_rankings(keys)
     left.subheader("Slowest keys")
-    left.dataframe(table.sort("Interval before (ms)", descending=True).head(10), hide_index=True)
+    left.dataframe(slowest, hide_index=True)
     right.subheader("Most often undone keys")
-    right.dataframe(
-        table.drop_nulls("Undone (%)").sort("Undone (%)", descending=True).head(10), hide_index=True
-    )
+    right.dataframe(most_undone, hide_index=True)
 
 elif view == "Digraphs":
     least = st.slider("Fewest occurrences for a pair to be shown", 1, 50, 3)
     st.plotly_chart(
         key_matrix_figure(
-            board.digraphs.filter(pl.col("count") >= least),
+            at_least(board.digraphs, "count", least),
             "first",
             "second",
             "latency_ms",
@@ -221,7 +221,7 @@ else:
     )
     table = st.radio("Rows", ["keystrokes", "sections"], horizontal=True)
 
-    def rows() -> pl.DataFrame:
+    def rows():
         return load_keystrokes(wb.lakehouse, filters) if table == "keystrokes" else board.sections
 
     # The files are built when a button is clicked (deferred), not on every run of the page.

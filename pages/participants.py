@@ -1,10 +1,10 @@
 """Researchers register participants and see who has typed what."""
 
-import polars as pl
 import streamlit as st
 
 from flowtype_core.accounts import ROLES
 from flowtype_core.errors import InvalidInput
+from flowtype_core.roster import account_roster
 from ui.auth import require_role
 from ui.resources import show_error, workbench
 
@@ -27,23 +27,7 @@ with st.form("register", clear_on_submit=True):
         else:
             st.success(f"Registered {created.username} as {created.role}.")
 
-sessions = wb.store.read_all("session.csv")
-counts = (
-    sessions.group_by("participant_id").agg(
-        pl.len().alias("sessions"),
-        pl.col("sentence_count").sum().alias("sentences"),
-        pl.col("created_at").max().alias("last_session"),
-    )
-    if sessions.height
-    else pl.DataFrame(schema={"participant_id": pl.String})
-)
-accounts = pl.DataFrame(
-    [{"participant_id": u.username, "name": u.name, "role": u.role} for u in wb.accounts.users()],
-    schema={"participant_id": pl.String, "name": pl.String, "role": pl.String},
-)
 st.subheader("Accounts and their sessions")
 st.dataframe(
-    accounts.join(counts, on="participant_id", how="full", coalesce=True).sort("participant_id"),
-    hide_index=True,
-    width="stretch",
+    account_roster(wb.accounts.users(), wb.store.read_all("session.csv")), hide_index=True, width="stretch"
 )

@@ -335,3 +335,16 @@ def key_matrix_figure(
         title={"text": title, "y": 0.98}, height=max(420, 20 * len(order) + 200), margin={"t": 120}
     )
     return fig
+
+
+def key_rankings(keys: pl.DataFrame, n: int = 10) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The `n` slowest keys and the `n` most often undone, as tables with readable headings."""
+    table = keys.select(
+        pl.col("key").replace({" ": "␣ (space)"}).alias("Key"),
+        pl.col("presses").alias("Presses"),
+        pl.col("iki_mean_ms").round(0).alias("Interval before (ms)"),
+        pl.col("hold_mean_ms").round(0).alias("Hold (ms)"),
+        (pl.col("error_rate") * 100).round(1).alias("Undone (%)"),
+    )
+    slowest = table.sort("Interval before (ms)", descending=True).head(n)
+    return slowest, table.drop_nulls("Undone (%)").sort("Undone (%)", descending=True).head(n)
