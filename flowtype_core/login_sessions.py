@@ -94,21 +94,25 @@ class SessionRegistry:
         with self._db() as db:
             return db.execute("DELETE FROM sessions WHERE username = ?", (username,)).rowcount
 
-    def locked_for(self, username: str, *, now: datetime | None = None) -> timedelta:
-        """How long the account still refuses logins (zero when it does not)."""
-        now_s = (now or _now()).timestamp()
-        since = now_s - FAILURE_WINDOW.total_seconds()
+    def recent_failures(self, username: str, *, now: datetime | None = None) -> list[float]:
+        """When the account's failed logins inside the lockout window happened (epoch s, oldest first)."""
+        since = (now or _now()).timestamp() - FAILURE_WINDOW.total_seconds()
         with self._db() as db:
-            times = [
+            return [
                 at
                 for (at,) in db.execute(
                     "SELECT at FROM login_failures WHERE username = ? AND at > ? ORDER BY at",
                     (username, since),
                 )
             ]
+
+    def locked_for(self, username: str, *, now: datetime | None = None) -> timedelta:
+        """How long the account still refuses logins (zero when it does not)."""
+        now = now or _now()
+        times = self.recent_failures(username, now=now)
         if len(times) < MAX_FAILURES:
             return timedelta(0)
-        return timedelta(seconds=times[-MAX_FAILURES] - since)
+        return timedelta(seconds=times[-MAX_FAILURES] - (now.timestamp() - FAILURE_WINDOW.total_seconds()))
 
     def record_failure(self, username: str, *, now: datetime | None = None) -> None:
         now_s = (now or _now()).timestamp()

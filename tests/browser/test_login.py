@@ -3,6 +3,7 @@ logout (a replayed copy is refused), and no request ever leaves this machine."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -111,11 +112,17 @@ def test_wrong_passwords_lock_the_account(page: Page, served: tuple[str, Path]) 
     AccountStore(data).create_user("locky", PASSWORD, role="participant")
     app = App(page, url)
     app.see("Log in to FlowType")
-    for _ in range(5):
+    sessions = AccountStore(data).sessions
+    for attempt in range(1, 6):
         app.fill("Username", "locky")
         app.fill("Password", "not-the-password")
         app.click("Login")
         app.see("Username or password is incorrect.")
+        # The message of the attempt before may still show: wait until the server counted this one.
+        deadline = time.monotonic() + UI_TIMEOUT_MS / 1000
+        while len(sessions.recent_failures("locky")) < attempt:
+            assert time.monotonic() < deadline, f"failed login {attempt} was never counted"
+            time.sleep(0.1)  # poll interval only
     app.fill("Username", "locky")
     app.fill("Password", PASSWORD)
     app.click("Login")
