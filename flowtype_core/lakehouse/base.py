@@ -11,13 +11,14 @@ Semantics shared by all backends (SPEC §2, §3.3):
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from flowtype_core.errors import InvalidInput
 from flowtype_core.ids import check_id
+from flowtype_core.predicates import key_frame
 from flowtype_core.schema import TABLES
 
 if TYPE_CHECKING:
@@ -61,6 +62,14 @@ class Lakehouse(ABC):
     def delete_sections(self, keys: pl.DataFrame) -> int:
         """Remove sections (keys: participant_id, test_section_id) from every table; rows removed."""
 
+    @abstractmethod
+    def delete_participants(self, participant_ids: Sequence[str]) -> int:
+        """Remove every row of these participants from all four tables (an erasure); rows removed.
+
+        The sessions table goes last: while any row is left the id still reads as owned
+        (`flowtype_core.ownership`), so a half-done erasure never frees it for a new account.
+        """
+
     def section_fingerprints(self) -> pl.DataFrame:
         """Per section: keystroke row count and content checksum, for sync validation.
 
@@ -89,6 +98,12 @@ def check_table(table: str) -> str:
     if table not in TABLES:
         raise ValueError(f"unknown table {table!r}; tables are {sorted(TABLES)}")
     return table
+
+
+def participant_keys(values: Iterable[str]) -> pl.DataFrame:
+    """Distinct participant ids, validated for use in predicates, as a one-column key frame."""
+    ids = sorted({check_id(p, "participant_id") for p in values})
+    return key_frame([(p,) for p in ids], ("participant_id",))
 
 
 def section_keys(frame: pl.DataFrame) -> list[tuple[str, str]]:

@@ -35,7 +35,13 @@ from flowtype_core.config import Settings
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.fingerprint import CONTENT_COLUMNS, section_fingerprints
 from flowtype_core.ids import check_id
-from flowtype_core.lakehouse.base import Lakehouse, batch_section_keys, check_table, section_keys
+from flowtype_core.lakehouse.base import (
+    Lakehouse,
+    batch_section_keys,
+    check_table,
+    participant_keys,
+    section_keys,
+)
 from flowtype_core.lakehouse.databricks_rows import (
     PER_PRESS,
     Rows,
@@ -141,10 +147,9 @@ class DatabricksLakehouse(Lakehouse):
         self._replace([(Rows(SESSIONS, sessions), True)], Rows(key_spec(SESSIONS.key), keys))
 
     def replace_participants(self, participant_ids: Sequence[str], rows: pl.DataFrame) -> None:
-        ids = sorted({check_id(p, "participant_id") for p in participant_ids})
-        if ids:
-            keys = pl.DataFrame({"participant_id": ids}, schema={"participant_id": pl.String})
-            self._replace([(Rows(PARTICIPANTS, rows), True)], Rows(key_spec(("participant_id",)), keys))
+        keys = _participant_keys(participant_ids)
+        if keys.frame.height:
+            self._replace([(Rows(PARTICIPANTS, rows), True)], keys)
 
     def delete_sections(self, keys: pl.DataFrame) -> int:
         frame = key_frame(section_keys(keys), SECTIONS.key)
@@ -152,6 +157,14 @@ class DatabricksLakehouse(Lakehouse):
             return 0
         empty = [(Rows(SECTIONS, SECTIONS.empty()), False), (Rows(KEYSTROKES, KEYSTROKES.empty()), False)]
         return self._replace(empty, Rows(key_spec(SECTIONS.key), frame))
+
+    def delete_participants(self, participant_ids: Sequence[str]) -> int:
+        keys = _participant_keys(participant_ids)
+        if not keys.frame.height:
+            return 0
+        # One MERGE per table, as for sections; sessions last (see the interface).
+        tables = (SECTIONS, KEYSTROKES, PARTICIPANTS, SESSIONS)
+        return self._replace([(Rows(spec, spec.empty()), False) for spec in tables], keys)
 
     def read_table(self, table: str, *, participant_id: str | None = None) -> pl.DataFrame:
         spec = TABLES[check_table(table)]
@@ -309,6 +322,11 @@ class DatabricksLakehouse(Lakehouse):
 
     def _execute(self, sql: str, params: dict[str, str] | None = None, *, arrow: bool = False) -> Any:
         return self._warehouse.execute(sql, params, arrow=arrow)
+
+
+def _participant_keys(values: Sequence[str]) -> Rows:
+    """Validated participant ids as the group rows of a replace (every row of each one)."""
+    return Rows(key_spec(("participant_id",)), participant_keys(values))
 
 
 # LIST answers path, name, size, modification_time

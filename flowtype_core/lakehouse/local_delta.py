@@ -25,6 +25,7 @@ from flowtype_core.lakehouse.base import (
     Lakehouse,
     batch_section_keys,
     check_table,
+    participant_keys,
     section_keys,
 )
 from flowtype_core.predicates import key_frame, key_predicate
@@ -162,10 +163,9 @@ class LocalDeltaLakehouse(Lakehouse):
         self._overwrite_where(SESSIONS.name, sessions, key_predicate(key_frame(pairs, SESSION_KEY)))
 
     def replace_participants(self, participant_ids: Sequence[str], rows: pl.DataFrame) -> None:
-        ids = sorted({check_id(p, "participant_id") for p in participant_ids})
-        if ids:
-            predicate = key_predicate(key_frame([(p,) for p in ids], ("participant_id",)))
-            self._overwrite_where(PARTICIPANTS.name, rows, predicate)
+        ids = participant_keys(participant_ids)
+        if ids.height:
+            self._overwrite_where(PARTICIPANTS.name, rows, key_predicate(ids))
 
     def read_table(self, table: str, *, participant_id: str | None = None) -> pl.DataFrame:
         return self.scan_table(table, participant_id=participant_id).collect()
@@ -181,22 +181,31 @@ class LocalDeltaLakehouse(Lakehouse):
             lf = lf.filter(pl.col("participant_id") == participant_id)
         return lf.select([pl.col(c).cast(t) for c, t in spec.columns.items()])
 
-    def delete_sections(self, keys: pl.DataFrame) -> int:
-        pairs = section_keys(keys)
-        if not pairs:
-            return 0
-        predicate = key_predicate(key_frame(pairs, SECTION_KEY))
+    def _delete_where(self, tables: Sequence[TableSpec], predicate: str) -> int:
+        """Delete the rows matching `predicate` from each table in turn (one commit each)."""
         removed = 0
-        for table in (SECTIONS.name, KEYSTROKES.name):
-            path = self.path(table)
+        for spec in tables:
+            path = self.path(spec.name)
 
             def delete(path: Path = path) -> dict:
                 return _current(path).delete(predicate)
 
             with _lock_for(path):
-                metrics = with_commit_retry(delete, what=f"delete from {table}")
+                metrics = with_commit_retry(delete, what=f"delete from {spec.name}")
             removed += int(metrics.get("num_deleted_rows", 0) or 0)
         return removed
+
+    def delete_sections(self, keys: pl.DataFrame) -> int:
+        pairs = section_keys(keys)
+        if not pairs:
+            return 0
+        return self._delete_where((SECTIONS, KEYSTROKES), key_predicate(key_frame(pairs, SECTION_KEY)))
+
+    def delete_participants(self, participant_ids: Sequence[str]) -> int:
+        ids = participant_keys(participant_ids)
+        if not ids.height:
+            return 0
+        return self._delete_where((SECTIONS, KEYSTROKES, PARTICIPANTS, SESSIONS), key_predicate(ids))
 
     def maintain(self, *, retention_hours: int = 168) -> dict[str, object]:
         """Cluster each table by its key into small files, vacuum, checkpoint.

@@ -10,7 +10,7 @@ from polars.testing import assert_frame_equal
 
 from flowtype_core.errors import InvalidInput
 from flowtype_core.lakehouse.base import Lakehouse
-from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS
+from flowtype_core.schema import KEYSTROKES, PARTICIPANTS, SECTIONS, SESSIONS
 from tests.lakehouse.rows import batch, ordered, section, session
 
 
@@ -86,6 +86,29 @@ def test_delete_sections_removes_them_from_every_table(lakehouse: Lakehouse) -> 
     assert lakehouse.delete_sections(keys) == 0
 
 
+def test_delete_participants_removes_every_row_of_them_from_all_four_tables(lakehouse: Lakehouse) -> None:
+    lakehouse.replace_sections(
+        *batch(section("p1", "x_s000", 4), section("p1", "y_s000", 6), section("p10", "x_s000", 5))
+    )
+    lakehouse.upsert_sessions(pl.concat([session("p1", "x"), session("p1", "y"), session("p10", "x")]))
+    answers = pl.DataFrame(
+        {"participant_id": ["p1", "p1", "p10"], "study_id": [None, "st1", None]}
+    ).with_columns(
+        pl.lit(None, dtype).alias(c)
+        for c, dtype in PARTICIPANTS.columns.items()
+        if c not in ("participant_id", "study_id")
+    )
+    lakehouse.replace_participants(["p1", "p10"], answers)
+    # p1's rows: 10 presses, 2 sections, 2 participants rows, 2 sessions.
+    assert lakehouse.delete_participants(["p1"]) == 10 + 2 + 2 + 2
+    for table, rows in (("keystrokes", 5), ("sections", 1), ("sessions", 1), ("participants", 1)):
+        held = lakehouse.read_table(table)
+        assert held.height == rows, table
+        assert held.get_column("participant_id").unique().to_list() == ["p10"], table
+    assert lakehouse.delete_participants(["p1"]) == 0
+    assert lakehouse.delete_participants([]) == 0
+
+
 def test_read_table_filters_by_participant(lakehouse: Lakehouse) -> None:
     lakehouse.replace_sections(*batch(section("p1", "x_s000", 4), section("p2", "x_s000", 5)))
     lakehouse.upsert_sessions(pl.concat([session("p1", "x"), session("p2", "x")]))
@@ -110,6 +133,8 @@ def test_ids_that_could_break_out_are_rejected_before_anything_is_written(
         lakehouse.upsert_sessions(session("p1", bad))
     with pytest.raises(InvalidInput):
         lakehouse.delete_sections(pl.DataFrame({"participant_id": [bad], "test_section_id": ["s"]}))
+    with pytest.raises(InvalidInput):
+        lakehouse.delete_participants(["p1", bad])
     assert stored(lakehouse, "keystrokes").is_empty() and stored(lakehouse, "sessions").is_empty()
 
 
