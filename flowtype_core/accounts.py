@@ -65,6 +65,19 @@ def id_sort_key(value: str) -> tuple[tuple[int, int, str], ...]:
     )
 
 
+def _keep_a_researcher(credentials: dict[str, Any], username: str, what: str) -> None:
+    """Refuse a change that would leave no active researcher (nobody could manage accounts)."""
+    if credentials["usernames"][username].get("roles") != ["researcher"]:
+        return
+    others = [
+        u
+        for u, r in credentials["usernames"].items()
+        if u != username and r.get("roles") == ["researcher"] and r.get("active", True)
+    ]
+    if not others:
+        raise InvalidInput(f"the last active researcher account cannot be {what}")
+
+
 def _hash(password: str) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
 
@@ -179,14 +192,8 @@ class AccountStore:
             record = credentials["usernames"].get(username)
             if record is None:
                 raise InvalidInput(f"there is no account {username!r}")
-            if record.get("roles") == ["researcher"] and change.get("active") is False:
-                others = [
-                    u
-                    for u, r in credentials["usernames"].items()
-                    if u != username and r.get("roles") == ["researcher"] and r.get("active", True)
-                ]
-                if not others:
-                    raise InvalidInput("the last active researcher account cannot be deactivated")
+            if change.get("active") is False:
+                _keep_a_researcher(credentials, username, "deactivated")
             record.update(change)
             self._save(credentials)
 
@@ -196,22 +203,27 @@ class AccountStore:
         self.sessions.revoke_user(username)
         self.sessions.clear_failures(username)
 
-    def set_active(self, username: str, active: bool) -> None:
-        """Deactivate (sessions end, logins refused) or reactivate an account; its data is untouched."""
+    def set_active(self, username: str, active: bool, *, by: str = "") -> None:
+        """Deactivate (sessions end, logins refused) or reactivate an account; its data is untouched.
+
+        `by` is the account asking: nobody deactivates themselves (they could not undo it).
+        """
+        if not active and by == username:
+            raise InvalidInput("you cannot deactivate your own account; ask another researcher")
         self._update(username, {"active": bool(active)})
         if not active:
             self.sessions.revoke_user(username)
 
-    def delete_user(self, username: str) -> None:
-        """Remove the account and end its sessions. Its recorded data is a separate decision."""
+    def delete_user(self, username: str, *, by: str = "") -> None:
+        """Remove the account and end its sessions. Its recorded data is a separate decision
+        (`flowtype_core.erasure`). `by` is the account asking: nobody deletes themselves."""
+        if by == username:
+            raise InvalidInput("you cannot delete your own account; ask another researcher")
         with _lock:
             credentials = self._load()
-            record = credentials["usernames"].get(username)
-            if record is None:
+            if username not in credentials["usernames"]:
                 raise InvalidInput(f"there is no account {username!r}")
-            researchers = [u for u, r in credentials["usernames"].items() if r.get("roles") == ["researcher"]]
-            if researchers == [username]:
-                raise InvalidInput("the last researcher account cannot be deleted")
+            _keep_a_researcher(credentials, username, "deleted")
             del credentials["usernames"][username]
             self._save(credentials)
         self.sessions.revoke_user(username)

@@ -60,7 +60,7 @@ class Workbench:
         return AccountStore(
             self.data_dir,
             self.settings.cookie_key,
-            data_owner=lambda u: data_owner(self.store, self.lakehouses, u),
+            data_owner=lambda u: data_owner(self.store, self.lakehouses, u, self.outbox),
         )
 
     @cached_property

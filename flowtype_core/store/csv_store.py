@@ -12,7 +12,9 @@ rewrites them once with the column, so a data dir of an earlier version opens an
 from __future__ import annotations
 
 import io
+import shutil
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -30,6 +32,7 @@ FILES: dict[str, TableSpec] = {
     "session.csv": SESSIONS,
 }
 PARTICIPANTS_FILE = "participants.csv"  # in the participant's folder, beside the session folders
+ERASED_DIR = ".erased"  # in the data dir: participant folders on their way out (`remove_participant`)
 SCHEMA_MARK = ".sessions-schema"  # in the data dir: the columns every session file was migrated to
 SECTION_KEY = list(SECTIONS.key)
 CSV_BATCH_BYTES = 256 << 20  # raw text `csv_bodies` holds at once
@@ -327,6 +330,24 @@ class SessionStore:
                 )
                 merged = pl.concat([kept, new]).sort("study_id", nulls_last=False)
                 _write_files(folder, [(PARTICIPANTS_FILE, merged)])
+
+    def remove_participant(self, participant_id: str) -> int:
+        """Remove the participant's folder (every session, participants.csv): an erasure.
+
+        Returns the session folders removed. The folder leaves `sessions/` in one rename, so
+        readers see all of it or none of it; the renamed copy is then deleted (and one a crash
+        left behind by an earlier removal with it).
+        """
+        folder = self.participant_dir(participant_id)
+        trash = private_dir(self.root.parent / ERASED_DIR)
+        removed = 0
+        if folder.is_dir():
+            with folder_lock(folder):
+                removed = sum(1 for p in folder.iterdir() if p.is_dir())
+                folder.rename(trash / f"{participant_id}-{time.time_ns()}")
+        for leftover in trash.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        return removed
 
     def read_participants(self, participant_ids: Iterable[str] | None = None) -> pl.DataFrame:
         """Participants rows of these participants (default: everyone), parsed in one call."""

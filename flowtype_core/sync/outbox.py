@@ -23,6 +23,8 @@ from flowtype_core.redaction import redact
 from flowtype_core.store.atomic import atomic_write_many, atomic_write_text, folder_lock
 
 SESSION_ROW = "_session"  # entry name for "push the session row"
+ERASE = "_erase"  # session and section name of "remove every row of the participant" (an erasure)
+PARTICIPANT_WIDE = (PARTICIPANT_ROW, ERASE)  # entries about a participant, not about one session
 PENDING = "pending"
 REJECTED = "rejected"  # the lakehouse refused it for good: kept, shown, never retried until re-put
 BASE_DELAY_S = 1.0
@@ -36,7 +38,7 @@ class OutboxEntry:
     lakehouse: str
     participant_id: str
     session_id: str
-    section: str  # a test_section_id, or SESSION_ROW; PARTICIPANT_ROW (as session too): the participants rows
+    section: str  # a test_section_id, or SESSION_ROW; PARTICIPANT_ROW / ERASE as session and section
     seq: int = field(default_factory=time.time_ns)
     attempts: int = 0
     next_attempt_at: float = 0.0
@@ -68,7 +70,7 @@ class Outbox:
     @staticmethod
     def _new_entry(lakehouse: str, participant_id: str, session_id: str, section: str) -> OutboxEntry:
         check_id(participant_id, "participant_id")
-        if (session_id, section) != (PARTICIPANT_ROW, PARTICIPANT_ROW):
+        if not (session_id == section and section in PARTICIPANT_WIDE):
             check_id(session_id, "session_id")
             if section != SESSION_ROW:
                 check_id(section, "test_section_id")

@@ -21,7 +21,7 @@ from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.redaction import redact
 from flowtype_core.store.csv_store import SessionStore
 from flowtype_core.sync.history import SyncHistory, SyncRun
-from flowtype_core.sync.outbox import REJECTED, SESSION_ROW, Outbox, OutboxEntry
+from flowtype_core.sync.outbox import ERASE, REJECTED, SESSION_ROW, Outbox, OutboxEntry
 
 log = logging.getLogger(__name__)
 IDLE_POLL_S = 5.0
@@ -75,11 +75,25 @@ class Publisher:
             self.outbox.put_many(lakehouse, [(participant_id, session_id, name) for name in names])
         self._wake.set()
 
-    def enqueue_participants(self, participant_ids: list[str]) -> None:
-        """Durably note that these participants' participants rows must reach every lakehouse."""
+    def enqueue_participants(self, participant_ids: list[str], *, erase: bool = False) -> None:
+        """Durably note that these participants' participants rows must reach every lakehouse, or
+        with `erase` that every row of theirs must leave every lakehouse (after the CSV store's)."""
+        name = ERASE if erase else PARTICIPANT_ROW
         for lakehouse in self.lakehouses:
-            self.outbox.put_many(lakehouse, [(p, PARTICIPANT_ROW, PARTICIPANT_ROW) for p in participant_ids])
+            self.outbox.put_many(lakehouse, [(p, name, name) for p in participant_ids])
         self._wake.set()
+
+    def erase(self, participant_ids: list[str]) -> int:
+        """Remove these participants' data from the CSV store and queue its removal from every
+        lakehouse; returns the session folders removed.
+
+        Both happen under the drain lock, so no drain of this process pushes the store's copy
+        back in between. The outbox entry is written first: a crash before the store's part
+        leaves the data in both places (run it again), never in a lakehouse alone.
+        """
+        with self._drain_lock:
+            self.enqueue_participants(participant_ids, erase=True)
+            return sum(self.store.remove_participant(p) for p in participant_ids)
 
     def drain(
         self, *, force: bool = False, progress: Callable[[int, int], None] | None = None
@@ -114,7 +128,7 @@ class Publisher:
         entries = [e for group in batch.values() for e in group]
         started = time.perf_counter()
         try:
-            sections, rows = self._push(self.lakehouses[name], batch)
+            sections, rows = self._push(name, batch)
         except Exception as exc:  # any failure keeps the work in the outbox
             permanent = isinstance(exc, PermanentWriteError)
             message = redact(f"{type(exc).__name__}: {exc}")
@@ -151,7 +165,13 @@ class Publisher:
         )
         self._maybe_maintain(name)
 
-    def _push(self, lakehouse: Lakehouse, batch: dict[tuple[str, str], list[OutboxEntry]]) -> tuple[int, int]:
+    def _push(self, name: str, batch: dict[tuple[str, str], list[OutboxEntry]]) -> tuple[int, int]:
+        lakehouse = self.lakehouses[name]
+        erased = [p for p, s in batch if s == ERASE]
+        if erased:  # before anything else of theirs in the batch, which the store may hold anew
+            lakehouse.delete_participants(erased)
+            self._requeue_held(name, erased)
+            batch = {key: entries for key, entries in batch.items() if key[1] != ERASE}
         participants = [p for p, s in batch if s == PARTICIPANT_ROW]
         if participants:  # a participant without the file (yet, or any more) holds no rows
             lakehouse.replace_participants(participants, self.store.read_participants(participants))
@@ -185,6 +205,28 @@ class Publisher:
         if not session_rows.is_empty():
             lakehouse.upsert_sessions(session_rows)
         return sections.height, keystrokes.height
+
+    def _requeue_held(self, name: str, participant_ids: list[str]) -> None:
+        """Queue again whatever the CSV store holds under ids just erased from lakehouse `name`.
+
+        Normally nothing (the store's copy went first); but an id that got data again before
+        the erasure reached this lakehouse keeps that data: the erasure removes what was there.
+        """
+        held = [key for p in participant_ids for key in self.store.sessions(p)]
+        sections = self.store.read_many(
+            "sections.csv", held, ["participant_id", "session_id", "test_section_id"]
+        )
+        keys = [
+            *sections.iter_rows(),
+            *((p, s, SESSION_ROW) for p, s in held),
+            *(
+                (p, PARTICIPANT_ROW, PARTICIPANT_ROW)
+                for p, _ in self.store.participant_files()
+                if p in participant_ids
+            ),
+        ]
+        if keys:
+            self.outbox.put_many(name, keys)
 
     def _maybe_maintain(self, name: str) -> None:
         """Compact after every `maintain_every` pushes: small files come from commits, not rows."""

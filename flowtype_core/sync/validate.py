@@ -43,7 +43,7 @@ from flowtype_core.schema import KEYSTROKES, SECTIONS, SESSIONS
 from flowtype_core.store.atomic import atomic_write, atomic_write_text, folder_lock
 from flowtype_core.store.csv_store import SessionStore, read_csv_files
 from flowtype_core.sync.history import SyncHistory, SyncRun
-from flowtype_core.sync.outbox import SESSION_ROW, Outbox
+from flowtype_core.sync.outbox import ERASE, SESSION_ROW, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -372,8 +372,10 @@ class SyncValidator:
             return pl.DataFrame(schema=FINGERPRINT_SCHEMA)
 
     def _pending(self) -> pl.DataFrame:
+        """(lakehouse, participant_id, test_section_id) the outbox holds work for; a null section
+        stands for every section of the participant (an erasure on its way)."""
         rows = [
-            (e.lakehouse, e.participant_id, e.section)
+            (e.lakehouse, e.participant_id, None if e.section == ERASE else e.section)
             for e in self.outbox.entries()
             if e.section != SESSION_ROW
         ]
@@ -420,17 +422,22 @@ class SyncValidator:
             how="full",
             coalesce=True,
         )
-        queued = (
-            pending.filter(pl.col("lakehouse") == name).select(SECTION_KEY).with_columns(_queued=pl.lit(True))
+        mine = pending.filter(pl.col("lakehouse") == name)
+        queued = mine.drop_nulls().select(SECTION_KEY).with_columns(_queued=pl.lit(True))
+        erasing = (
+            mine.filter(pl.col("test_section_id").is_null())
+            .select("participant_id")
+            .with_columns(_erasing=pl.lit(True))
         )
         bad_csv = unreadable.with_columns(_unreadable=pl.lit(True))
         joined = (
             joined.with_columns(pl.coalesce("session_id", "_lake_session").alias("session_id"))
             .join(queued, on=SECTION_KEY, how="left")
+            .join(erasing, on="participant_id", how="left")
             .join(bad_csv, on=SESSION_KEY, how="left")
         )
         status = (
-            pl.when(pl.col("_queued").fill_null(False))
+            pl.when(pl.col("_queued").fill_null(False) | pl.col("_erasing").fill_null(False))
             .then(pl.lit(PENDING))
             .when(pl.col("_unreadable").fill_null(False) | pl.lit(not reachable))
             .then(pl.lit(UNVERIFIED))

@@ -76,10 +76,29 @@ def test_deactivated_accounts_cannot_log_in_until_reactivated(accounts):
 def test_the_last_researcher_stays(accounts):
     with pytest.raises(InvalidInput, match="last active researcher"):
         accounts.set_active("rita", False)
-    with pytest.raises(InvalidInput, match="last researcher"):
+    with pytest.raises(InvalidInput, match="last active researcher"):
         accounts.delete_user("rita")
     with pytest.raises(InvalidInput, match="no account"):
         accounts.delete_user("nobody")
+    # A deactivated second researcher could not log in to manage accounts: it does not count.
+    accounts.create_user("rex", PASSWORD, role="researcher")
+    accounts.set_active("rex", False)
+    with pytest.raises(InvalidInput, match="last active researcher"):
+        accounts.delete_user("rita")
+    accounts.set_active("rex", True)
+    accounts.delete_user("rita", by="rex")
+    assert [u.username for u in accounts.users()] == ["pat", "rex"]
+
+
+def test_nobody_deactivates_or_deletes_their_own_account(accounts):
+    accounts.create_user("rex", PASSWORD, role="researcher")
+    with pytest.raises(InvalidInput, match="your own account"):
+        accounts.set_active("rex", False, by="rex")
+    with pytest.raises(InvalidInput, match="your own account"):
+        accounts.delete_user("rex", by="rex")
+    assert accounts.get("rex").active
+    accounts.set_active("rex", False, by="rita")  # another researcher may
+    assert not accounts.get("rex").active
 
 
 def test_failed_logins_lock_the_account_then_the_window_frees_it(accounts):
