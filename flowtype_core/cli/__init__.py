@@ -22,6 +22,7 @@ COMMANDS = [
     "flowtype_core.cli.ranker",
     "flowtype_core.cli.check",
     "flowtype_core.cli.study",
+    "flowtype_core.cli.participant",
 ]
 
 

@@ -4,6 +4,9 @@ brings nothing back and validation stays in sync."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from typing import Any
 
 import polars as pl
@@ -17,7 +20,8 @@ from flowtype_core.roster import roster
 from flowtype_core.schema import PARTICIPANTS, TABLES
 from flowtype_core.sync.service import Selection, SyncService
 from flowtype_core.sync.validate import IN_SYNC, PENDING
-from tests.sync.conftest import assert_exactly_once, with_demo
+from tests.sync.conftest import assert_exactly_once, cli_env, with_demo
+from tests.sync.test_cli import ROOT
 
 PASSWORD = "correct horse battery"
 
@@ -152,3 +156,38 @@ def test_data_recorded_under_the_id_before_the_erasure_lands_is_kept(backend: An
         assert lake.height == csv.height
         assert lakehouse.read_table("sessions", participant_id="demo-03").height == 1
     assert_in_sync(wb)
+
+
+def cli(backend: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flowtype_core", *args, "--data-dir", str(backend.data_dir)],
+        cwd=ROOT,
+        env=cli_env(backend),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_participant_delete_and_list_from_the_command_line(backend: Any, wb: Workbench) -> None:
+    refused = cli(backend, "participant", "delete", "demo-03", "--json")
+    assert refused.returncode == 2 and "pass --data" in refused.stderr
+    deleted = cli(backend, "participant", "delete", "demo-03", "--data", "--json")
+    assert deleted.returncode == 0, deleted.stderr
+    assert json.loads(deleted.stdout) == {
+        "participant_id": "demo-03",
+        "account_deleted": False,
+        "data_removed": True,
+        "sessions_removed": 2,
+        "lakehouses": [backend.kind],
+        "pending_in_outbox": 0,
+    }
+    kept = json.loads(cli(backend, "participant", "delete", "demo-02", "--json").stdout)
+    assert kept["account_deleted"] and not kept["data_removed"]
+    listed = json.loads(cli(backend, "participant", "list", "--json").stdout)
+    assert [a["participant_id"] for a in listed["accounts"]] == ["demo-01", "lead"]
+    assert [t["participant_id"] for t in listed["typists"]] == ["demo-02"]
+    validate = json.loads(cli(backend, "sync", "validate", "--full", "--json").stdout)
+    assert validate["counts"][IN_SYNC] == len(validate["sections"]) > 0
+    assert not any(s["participant_id"] == "demo-03" for s in validate["sections"])
+    assert held(wb, "demo-03") == {name: dict.fromkeys(TABLES, 0) for name in wb.lakehouses}
