@@ -28,11 +28,21 @@ def done(message: str) -> None:
     st.rerun()
 
 
-def shown(frame: pl.DataFrame, labels: dict[str, str]) -> pl.DataFrame:
-    """The columns under human labels; a missing date is a dash, never "None"."""
-    return frame.with_columns(
-        pl.col("last_session").dt.strftime("%Y-%m-%d %H:%M").fill_null("—"),
-    ).select([pl.col(c).alias(label) for c, label in labels.items()])
+def table(frame: pl.DataFrame, labels: dict[str, str]) -> None:
+    """The columns under human labels; a missing date is a dash, never "None". The id column
+    stays in view while a narrow screen scrolls the others."""
+    first = next(iter(labels.values()))
+    st.dataframe(
+        frame.with_columns(pl.col("last_session").dt.strftime("%Y-%m-%d %H:%M").fill_null("—")).select(
+            [pl.col(c).alias(label) for c, label in labels.items()]
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            first: st.column_config.TextColumn(pinned=True),
+            **{label: st.column_config.NumberColumn(width="small") for label in ("Sessions", "Sentences")},
+        },
+    )
 
 
 with st.form("register", clear_on_submit=True):
@@ -57,13 +67,9 @@ accounts = people.accounts.with_columns(
     pl.when(pl.col("active")).then(pl.lit("active")).otherwise(pl.lit("deactivated")).alias("status")
 )
 st.subheader(f"Accounts ({accounts.height})")
-st.dataframe(
-    shown(
-        accounts,
-        {"participant_id": "Username", "name": "Name", "role": "Role", "status": "Status", **COUNT_LABELS},
-    ),
-    hide_index=True,
-    width="stretch",
+table(
+    accounts,
+    {"participant_id": "Username", "name": "Name", "role": "Role", "status": "Status", **COUNT_LABELS},
 )
 
 st.subheader("Manage an account")
@@ -126,7 +132,7 @@ with delete_tab:
             ],
             key="delete_data",
         )
-        typed = st.text_input(f"Type {user.username} to confirm", key="delete_confirm")
+        typed = st.text_input(f"Type the username {user.username} to confirm", key="delete_confirm")
         if st.button(
             f"Delete {user.username}", type="primary", disabled=typed.strip() != user.username, key="delete"
         ):
@@ -153,12 +159,10 @@ if typists.is_empty():
         "No dataset typists. Imported typists (Data page) and deleted accounts whose data was kept appear here."
     )
 else:
-    st.dataframe(
-        shown(typists, {"participant_id": "Typist id", **COUNT_LABELS}), hide_index=True, width="stretch"
-    )
+    table(typists, {"participant_id": "Typist id", **COUNT_LABELS})
     with st.expander("Remove a dataset typist's data"):
         typist = st.selectbox("Typist", typists.get_column("participant_id").to_list(), key="typist")
-        typed = st.text_input(f"Type {typist} to confirm", key="typist_confirm")
+        typed = st.text_input(f"Type the typist id {typist} to confirm", key="typist_confirm")
         st.caption("Removes its sessions from the CSV store and every lakehouse. This cannot be undone.")
         if st.button(f"Remove {typist}'s data", disabled=typed.strip() != typist, key="remove_typist"):
             try:
