@@ -1,6 +1,5 @@
 """Researchers register and manage accounts, and see who has typed what (accounts and dataset typists)."""
 
-import polars as pl
 import streamlit as st
 
 from flowtype_core.accounts import ROLES
@@ -9,10 +8,10 @@ from flowtype_core.errors import InvalidInput
 from flowtype_core.roster import roster
 from ui.auth import require_role
 from ui.resources import show_error, workbench
+from ui.roster_tables import accounts_table, typists_table
 
 NOTICE = "flowtype_participants_notice"
 KEEP, REMOVE = "Keep it", "Remove it"
-COUNT_LABELS = {"sessions": "Sessions", "sentences": "Sentences", "last_session": "Last session (UTC)"}
 
 me = require_role("researcher")
 wb = workbench()
@@ -26,23 +25,6 @@ def done(message: str) -> None:
     """Show `message` on the next run, which redraws the tables with the change."""
     st.session_state[NOTICE] = message
     st.rerun()
-
-
-def table(frame: pl.DataFrame, labels: dict[str, str]) -> None:
-    """The columns under human labels; a missing date is a dash, never "None". The id column
-    stays in view while a narrow screen scrolls the others."""
-    first = next(iter(labels.values()))
-    st.dataframe(
-        frame.with_columns(pl.col("last_session").dt.strftime("%Y-%m-%d %H:%M").fill_null("—")).select(
-            [pl.col(c).alias(label) for c, label in labels.items()]
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            first: st.column_config.TextColumn(pinned=True),
-            **{label: st.column_config.NumberColumn(width="small") for label in ("Sessions", "Sentences")},
-        },
-    )
 
 
 with st.form("register", clear_on_submit=True):
@@ -63,14 +45,8 @@ with st.form("register", clear_on_submit=True):
             done(f"Registered {created.username} as {created.role}.")
 
 people = roster(wb.store, wb.accounts)
-accounts = people.accounts.with_columns(
-    pl.when(pl.col("active")).then(pl.lit("active")).otherwise(pl.lit("deactivated")).alias("status")
-)
-st.subheader(f"Accounts ({accounts.height})")
-table(
-    accounts,
-    {"participant_id": "Username", "name": "Name", "role": "Role", "status": "Status", **COUNT_LABELS},
-)
+st.subheader(f"Accounts ({people.accounts.height})")
+accounts_table(people.accounts)
 
 st.subheader("Manage an account")
 users = {u.username: u for u in wb.accounts.users()}
@@ -159,7 +135,7 @@ if typists.is_empty():
         "No dataset typists. Imported typists (Data page) and deleted accounts whose data was kept appear here."
     )
 else:
-    table(typists, {"participant_id": "Typist id", **COUNT_LABELS})
+    typists_table(typists)
     with st.expander("Remove a dataset typist's data"):
         typist = st.selectbox("Typist", typists.get_column("participant_id").to_list(), key="typist")
         typed = st.text_input(f"Type the typist id {typist} to confirm", key="typist_confirm")
