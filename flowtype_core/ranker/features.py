@@ -252,7 +252,9 @@ class FeatureBuilder:
                     (pl.col("capitals") + pl.col("digits") + pl.col("punctuation"))
                     / pl.max_horizontal("chars", 1)
                 ).alias("special_rate"),
-                ((pl.col("_pop_time") + CORRECTION_COST * pl.col("_pop_errors")) / positions).alias("pop_cost"),
+                ((pl.col("_pop_time") + CORRECTION_COST * pl.col("_pop_errors")) / positions).alias(
+                    "pop_cost"
+                ),
                 (pl.col("_typist_time") / positions).alias("typist_speed"),
                 ((pl.col("_typist_time") + CORRECTION_COST * pl.col("_typist_errors")) / positions).alias(
                     "typist_cost"
