@@ -20,3 +20,9 @@ class LakehouseUnavailable(FlowTypeError):
 class PermanentWriteError(FlowTypeError):
     """A lakehouse refused a write for good (too large, malformed): retrying cannot help, so the
     outbox keeps the entry as `rejected` instead of retrying; the CSV store still holds the data."""
+
+
+class StorageFull(FlowTypeError, OSError):
+    """The disk holding the data dir has no space left. Raised by the atomic writers after they
+    removed their temp files, so nothing of the write is on disk and the same write can be
+    repeated once space is freed. An `OSError`, so code that handles I/O errors still does."""

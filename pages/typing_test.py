@@ -9,7 +9,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from flowtype_core.errors import InvalidInput
+from flowtype_core.errors import InvalidInput, StorageFull
 from flowtype_core.practice import feedback_for_section, session_summary
 from flowtype_core.studies import StudyRepository
 from flowtype_core.studies.plan import next_sentences, study_plan
@@ -115,7 +115,7 @@ else:
         else:
             try:
                 result = wb.recorder.submit_section(run.handle, run.index, run.current.sentence, batch)
-            except InvalidInput as exc:
+            except (InvalidInput, StorageFull) as exc:
                 with errors.container():
                     show_error(exc)  # nothing was written; the field is empty again, so just retype
             else:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import random
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,3 +79,37 @@ def make_batch(
 @pytest.fixture
 def sentences():
     return load_corpus()
+
+
+@contextlib.contextmanager
+def small_disk(mount: Path, size_mb: int) -> Iterator[Path]:
+    """A tmpfs of `size_mb` mounted at `mount` (the tests run as root): a disk that really fills up.
+    Where it cannot be mounted the test fails, saying why; it never skips."""
+    mount.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0700", "tmpfs", str(mount)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        pytest.fail(f"cannot mount a tmpfs at {mount} (the disk-full tests need root): {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=True)
+
+
+def fill_disk(folder: Path) -> Path:
+    """Write one file in `folder` until its filesystem has no byte left; returns it (delete it to
+    give the space back)."""
+    filler = folder / "filler.bin"
+    chunk = b"\0" * (64 << 10)
+    with filler.open("wb", buffering=0) as handle:  # unbuffered: the last write may be partial
+        while True:
+            try:
+                handle.write(chunk)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
+                break
+    return filler

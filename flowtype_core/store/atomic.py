@@ -7,6 +7,7 @@ keystrokes are personal data, and a shared lab machine has other local users.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import io
 import logging
@@ -18,9 +19,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+from flowtype_core.errors import StorageFull
+
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 log = logging.getLogger(__name__)
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 _thread_locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
@@ -79,10 +83,15 @@ def atomic_write_many(folder: Path, files: list[tuple[str, bytes]], *, mode: int
             os.chmod(tmp, mode)
         for tmp, name in temps:
             os.replace(tmp, folder / name)
-    except BaseException:
+    except BaseException as exc:
         for tmp, _ in temps:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+            raise StorageFull(
+                "The disk holding the data folder is full, so this was not saved (nothing of it was "
+                "written). Free some space on it, then try again."
+            ) from exc
         raise
     dir_fd = os.open(folder, os.O_RDONLY)
     try:
