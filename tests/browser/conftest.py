@@ -82,10 +82,25 @@ def page(browser_context: BrowserContext) -> Iterator[Page]:
 
 @dataclass(frozen=True)
 class StreamlitServer:
-    """A running `streamlit run`; `log` holds its stdout and stderr."""
+    """A running `streamlit run`; `log` holds its stdout and stderr, `process` is the server."""
 
     url: str
     log: Path
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """End the server (SIGTERM, then SIGKILL after 10 s)."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL), as a crash would: nothing runs on the way out."""
+        self.process.kill()
+        self.process.wait(timeout=10)
 
 
 def app_env(base: Path, data: Path) -> dict[str, str]:
@@ -106,11 +121,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_healthy(server: StreamlitServer, process: subprocess.Popen[bytes], timeout_s: float) -> None:
+def _wait_healthy(server: StreamlitServer, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited with {process.returncode}:\n{server.log.read_text()[-3000:]}")
+        if server.process.poll() is not None:
+            raise RuntimeError(
+                f"streamlit exited with {server.process.returncode}:\n{server.log.read_text()[-3000:]}"
+            )
         try:
             with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
@@ -118,56 +135,56 @@ def _wait_healthy(server: StreamlitServer, process: subprocess.Popen[bytes], tim
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.1)  # poll interval only; the deadline bounds the wait
-    pytest.fail(f"streamlit not healthy after {timeout_s:.0f} s:\n{server.log.read_text()[-3000:]}")
+    server.stop()
+    raise RuntimeError(f"streamlit not healthy after {timeout_s:.0f} s:\n{server.log.read_text()[-3000:]}")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
+def start_streamlit(
+    script: Path, log_dir: Path, env: Mapping[str, str] | None = None, *, port: int | None = None
+) -> StreamlitServer:
+    """`streamlit run script` from the project root on 127.0.0.1 (a free port unless `port`), once
+    its health endpoint answers. `env` is added to this process's environment (the project root is
+    put on PYTHONPATH so scripts import `flowtype_core` and `ui`). The benchmarks use it too."""
+    port = port or _free_port()
+    log = log_dir / f"server-{port}.log"
+    python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(script),
+        "--server.headless", "true",
+        "--server.address", "127.0.0.1",
+        "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": python_path, **(env or {})},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = StreamlitServer(url=f"http://127.0.0.1:{port}", log=log, process=process)
+    _wait_healthy(server, STARTUP_TIMEOUT_S)
+    return server
 
 
 @pytest.fixture(scope="module")
 def serve_streamlit(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Callable[..., StreamlitServer]]:
-    """Factory `serve(script, env=None)`: run a Streamlit script from the project root until the
-    module's tests are done. `env` is added to this process's environment (the project root is put
-    on PYTHONPATH so scripts import `flowtype_core` and `ui`)."""
-    processes: list[subprocess.Popen[bytes]] = []
+    """Factory `serve(script, env=None, port=None)`: `start_streamlit` until the module's tests
+    are done (a server a test stopped or killed itself is left alone)."""
+    servers: list[StreamlitServer] = []
 
-    def serve(script: Path, env: Mapping[str, str] | None = None) -> StreamlitServer:
-        port = _free_port()
-        server = StreamlitServer(
-            url=f"http://127.0.0.1:{port}",
-            log=tmp_path_factory.mktemp("streamlit") / "server.log",
-        )
-        python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-        command = [
-            sys.executable, "-m", "streamlit", "run", str(script),
-            "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-            "--server.port", str(port),
-            "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none",
-        ]  # fmt: skip
-        with server.log.open("wb") as log:
-            process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": python_path, **(env or {})},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        processes.append(process)
-        _wait_healthy(server, process, STARTUP_TIMEOUT_S)
+    def serve(script: Path, env: Mapping[str, str] | None = None, port: int | None = None) -> StreamlitServer:
+        server = start_streamlit(script, tmp_path_factory.mktemp("streamlit"), env, port=port)
+        servers.append(server)
         return server
 
     try:
         yield serve
     finally:
-        for process in processes:
-            _stop(process)
+        for server in servers:
+            if server.process.poll() is None:
+                server.stop()

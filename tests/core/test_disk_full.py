@@ -23,7 +23,9 @@ def test_a_full_disk_refuses_the_sentence_whole_and_the_retype_lands_once(tmp_pa
         wb = open_workbench(data_dir=disk / "data")
         try:
             handle = wb.recorder.start_session("dora", consented_at=datetime.now(UTC))
-            wb.recorder.submit_section(handle, 0, sentences[0], make_batch(sentences[0].text, handle.token, 0))
+            wb.recorder.submit_section(
+                handle, 0, sentences[0], make_batch(sentences[0].text, handle.token, 0)
+            )
             assert wb.publisher.wait_idle(30)
             session_dir = wb.store.session_dir("dora", handle.session_id)
             before = _files(session_dir)
@@ -46,7 +48,9 @@ def test_a_full_disk_refuses_the_sentence_whole_and_the_retype_lands_once(tmp_pa
                 result.test_section_id,
             ]
             lake = wb.lakehouse.read_table("keystrokes")
-            assert lake.filter(lake["test_section_id"] == result.test_section_id).height == len(batch["events"])
+            assert lake.filter(lake["test_section_id"] == result.test_section_id).height == len(
+                batch["events"]
+            )
             assert not lake.select("participant_id", "test_section_id", "keystroke_id").is_duplicated().any()
         finally:
             wb.close()
