@@ -86,16 +86,27 @@ async def _typist(browser, url: str, name: str, delay_s: float, sentences: int, 
 
 
 async def run_load(
-    url: str, data: Path, env: Mapping[str, str], names: list[str], server_pid: int, *, sentences: int = 5
+    url: str,
+    data: Path,
+    env: Mapping[str, str],
+    names: list[str],
+    server_pid: int,
+    *,
+    sentences: int = 5,
+    background: bool = True,
 ) -> LoadResult:
-    """Run the scenario to its end; the outbox is drained and the second writer done on return."""
+    """Run the scenario to its end; the outbox is drained and the second writer done on return.
+    Without `background` nobody runs the pipeline or writes beside the typists (the bench's
+    baseline)."""
     stop_file = data.parent / "writer.stop"
-    writer = start_lake_writer(data, env, stop_file)
+    writer = start_lake_writer(data, env, stop_file) if background else None
     stop = asyncio.Event()
     patterns = list(PATTERNS)
     try:
         async with chromium() as browser:
-            research = asyncio.create_task(researcher_runs_pipeline(browser, url, RESEARCHER, data, stop))
+            research = asyncio.create_task(
+                researcher_runs_pipeline(browser, url, RESEARCHER, data, stop) if background else _nothing()
+            )
             before, started = usage(server_pid), time.monotonic()
             outcomes = await asyncio.gather(
                 *(
@@ -108,9 +119,13 @@ async def run_load(
             runs = await research
     finally:
         stop_file.touch()
-        out, _ = writer.communicate(timeout=300)
-    assert writer.returncode == 0, f"the second writer failed ({writer.returncode})"
+        out = writer.communicate(timeout=300)[0] if writer else "{}"
+    assert writer is None or writer.returncode == 0, "the second writer failed"
     outbox_drained(data)
     return LoadResult(
         list(outcomes), runs, json.loads(out), Usage(after.cpu_s - before.cpu_s, after.peak_rss_mb), seconds
     )
+
+
+async def _nothing() -> list[str]:
+    return []

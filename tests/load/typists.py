@@ -61,7 +61,7 @@ WATCH_JS = """
     }
   };
   addEventListener('keyup', (event) => {
-    if (event.key === 'Enter' && ft.expect !== null && ft.releasedAt === null) {
+    if (event.key === 'Enter' && ft.expect !== null) {  // a refused sentence's retype restarts it
       ft.releasedAt = performance.now();
       check();
     }
@@ -212,13 +212,21 @@ class Typist:
         await self.click("See my summary" if index == total - 1 else "Next sentence")
         return Typed(self.participant_id, index, sentence, presses)
 
-    async def type_session(self, url: str, total: int, pattern: str, outcome: Outcome) -> None:
-        """Log in, consent, type `total` sentences and reach the summary, recording into `outcome`."""
-        await self.log_in(url)
-        await self.consent(total)
+    async def type_sentences(self, total: int, pattern: str, outcome: Outcome) -> None:
+        """Type a consented session's `total` sentences and reach the summary, into `outcome`."""
         for index in range(total):
             outcome.typed.append(await self.type_sentence(index, total, pattern))
         await self.see("Session summary")
+
+    async def type_session(self, url: str, total: int, pattern: str, outcome: Outcome) -> None:
+        """Log in, consent, then `type_sentences`."""
+        await self.log_in(url)
+        await self.consent(total)
+        await self.type_sentences(total, pattern, outcome)
+
+    async def another_tab(self) -> Typist:
+        """A second tab of the same browser (same cookies), as a participant opens one."""
+        return Typist(await self.page.context.new_page(), self.participant_id, self.timeout_ms)
 
     async def collect(self, outcome: Outcome) -> Outcome:
         """Add what the page measured and showed to `outcome`."""

@@ -14,6 +14,7 @@ It speaks the connector's Thrift-over-HTTP protocol with the connector's own gen
 - plain http, or TLS with a self-signed certificate (`tls=True`, trust `ca_file`);
 - `stop()` / `start()` on the same port and database file, to play a warehouse that goes away;
 - traffic counters (`traffic()`), the statement log, and `fail_next()` to inject errors.
+- `hold()` / `release()`: a warehouse at capacity, whose statements wait in its queue (PENDING).
 """
 
 from __future__ import annotations
@@ -369,6 +370,7 @@ class _Service:
         return direct
 
     def _run(self, op: _Operation, parameters: list[ttypes.TSparkParameter]) -> None:
+        self.server._queue(op)
         try:
             with op.session.lock:
                 self.server._maybe_inject(op.statement)
@@ -875,6 +877,9 @@ class DatabricksSqlServer:
         self._traffic = Traffic()
         self._lock = threading.Lock()
         self.merge_lock = threading.Lock()
+        self._admitting = threading.Event()
+        self._admitting.set()
+        self._queued = 0
 
     # lifecycle
 
@@ -901,7 +906,9 @@ class DatabricksSqlServer:
         return self
 
     def stop(self) -> None:
-        """Go away like a stopped warehouse: refuse connections, drop open ones, forget sessions."""
+        """Go away like a stopped warehouse: refuse connections, drop open ones, forget sessions
+        (and the statements held in its queue)."""
+        self.release()
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
@@ -969,6 +976,22 @@ class DatabricksSqlServer:
                 (re.compile(pattern, re.I | re.S), DialectError(error_class, message, "XX000"), times)
             )
 
+    def hold(self) -> None:
+        """Queue every statement from now until `release()`, as a warehouse at capacity does: a
+        statement waits in the queue, reported PENDING to the polling client, and starts once there
+        is room (https://docs.databricks.com/aws/en/compute/sql-warehouse/warehouse-behavior,
+        "Queueing and autoscaling")."""
+        self._admitting.clear()
+
+    def release(self) -> None:
+        """Start the queued statements and admit new ones at once again."""
+        self._admitting.set()
+
+    def queued(self) -> int:
+        """Statements that have waited in the queue since the server was made."""
+        with self._lock:
+            return self._queued
+
     def volume_path(self, path: str) -> Path:
         """Local file behind `/Volumes/<catalog>/<schema>/<volume>/...`; the volume must exist."""
         parts = path.split("/")
@@ -1025,6 +1048,15 @@ class DatabricksSqlServer:
             t = self._traffic
             self._traffic = Traffic(t.statements + 1, t.bytes_received, t.bytes_sent, t.requests)
             self.statement_log.append((sql, values))
+
+    def _queue(self, op: _Operation) -> None:
+        if self._admitting.is_set():
+            return
+        with self._lock:
+            self._queued += 1
+        op.state = _STATE.PENDING_STATE
+        self._admitting.wait()
+        op.state = _STATE.RUNNING_STATE
 
     def _maybe_inject(self, sql: str) -> None:
         with self._lock:
