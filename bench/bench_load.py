@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.browser.conftest import ROOT, app_env, start_streamlit  # noqa: E402
-from tests.load.scenario import create_accounts, run_load  # noqa: E402
-from tests.load.stored import check_stored_once  # noqa: E402
-from tests.load.typists import run_async  # noqa: E402
+from tests.browser.conftest import ROOT, app_env, start_streamlit
+from tests.load.scenario import create_accounts, run_load
+from tests.load.stored import check_stored_once
+from tests.load.typists import run_async
 
 TARGET_P99_MS = 300
 
