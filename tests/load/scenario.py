@@ -26,7 +26,7 @@ from tests.load.typists import (
 )
 
 RESEARCHER = "rita"
-STAGGER_S = 0.4  # typists arrive one after another, not in the same millisecond
+STAGGER_S = 1.0  # typists arrive one after another, as a lab fills, not in the same millisecond
 
 
 def create_accounts(data: Path, typists: int) -> list[str]:
@@ -74,14 +74,19 @@ class LoadResult:
         )
 
 
-async def _typist(browser, url: str, name: str, delay_s: float, sentences: int, pattern: str) -> Outcome:
+async def _typist(
+    browser, url: str, name: str, delay_s: float, sentences: int, pattern: str, timeout_ms: int
+) -> Outcome:
     await asyncio.sleep(delay_s)  # arrival order only
     outcome = Outcome(name)
-    typist = await open_typist(browser, name)
+    typist = await open_typist(browser, name, timeout_ms=timeout_ms)
     try:
         await typist.type_session(url, sentences, pattern, outcome)
-    finally:
-        await typist.collect(outcome)
+    except AssertionError as exc:  # a page that never showed what was awaited: what it saw instead
+        outcome.problems.append(
+            f"after {len(outcome.typed)} sentences: {str(exc).splitlines()[0]} ({exc})"[:2000]
+        )
+    await typist.collect(outcome)
     return outcome
 
 
@@ -94,10 +99,11 @@ async def run_load(
     *,
     sentences: int = 5,
     background: bool = True,
+    timeout_ms: int = 60_000,
 ) -> LoadResult:
     """Run the scenario to its end; the outbox is drained and the second writer done on return.
     Without `background` nobody runs the pipeline or writes beside the typists (the bench's
-    baseline)."""
+    baseline). `timeout_ms` bounds each wait for the page (a login or a result)."""
     stop_file = data.parent / "writer.stop"
     writer = start_lake_writer(data, env, stop_file) if background else None
     stop = asyncio.Event()
@@ -108,12 +114,24 @@ async def run_load(
                 researcher_runs_pipeline(browser, url, RESEARCHER, data, stop) if background else _nothing()
             )
             before, started = usage(server_pid), time.monotonic()
-            outcomes = await asyncio.gather(
-                *(
-                    _typist(browser, url, name, i * STAGGER_S, sentences, patterns[i % len(patterns)])
-                    for i, name in enumerate(names)
+            try:
+                outcomes = await asyncio.gather(
+                    *(
+                        _typist(
+                            browser,
+                            url,
+                            name,
+                            i * STAGGER_S,
+                            sentences,
+                            patterns[i % len(patterns)],
+                            timeout_ms,
+                        )
+                        for i, name in enumerate(names)
+                    )
                 )
-            )
+            except BaseException:
+                research.cancel()
+                raise
             seconds, after = time.monotonic() - started, usage(server_pid)
             stop.set()
             runs = await research
