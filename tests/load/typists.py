@@ -34,7 +34,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from flowtype_core.pipeline.runners.base import RunStore
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
-from tests.browser.test_e2e_typing import PASSWORD, Stroke, plan
+from tests.browser.test_e2e_typing import PASSWORD, Stroke, plan, typo_position
 
 ENTER_HOLD_MS = 70
 T = TypeVar("T")
@@ -190,11 +190,12 @@ class Typist:
         await expect(field).to_have_value("", timeout=self.timeout_ms)
         return await self.page.get_by_test_id("ft-sentence").inner_text()
 
-    async def submit(self, index: int, total: int, pattern: str) -> tuple[str, int]:
-        """Type the sentence on screen key by key, then Enter; returns (sentence, presses) once
-        Enter's key-up is sent. `index` names the result heading the watcher times."""
+    async def submit(self, index: int, total: int, pattern: str, *, typo: bool = False) -> tuple[str, int]:
+        """Type the sentence on screen key by key (with a wrong letter erased, when `typo`), then
+        Enter; returns (sentence, presses) once Enter's key-up is sent. `index` names the result
+        heading the watcher times."""
         sentence = await self.sentence()
-        strokes = plan(sentence, pattern)
+        strokes = plan(sentence, pattern, typo_at=typo_position(sentence) if typo else None)
         await self.page.evaluate(
             "text => { window.__ft.expect = text; }", f"Sentence {index + 1} of {total}: done"
         )
