@@ -5,8 +5,8 @@ unpacks with `inline(from_json(...))`; presses of one section share their contex
 are sent once per section with the presses nested under it. `from_json` is lenient on Databricks
 (PERMISSIVE mode: a malformed array is NULL, a mistyped field NULL,
 https://docs.databricks.com/aws/en/sql/language-manual/functions/from_json), so every JSON source
-carries its own check (`checked`): the rows parsed, and their non-null keys, must number what was
-sent, or the statement fails with `raise_error` before it changes anything. A batch too big for
+carries its own check (`checked`): the rows parsed, and the non-null values of each column, must
+number what was sent, or the statement fails with `raise_error` before it changes anything. A batch too big for
 one statement (255 parameters, 1 MB of values), or holding NaN floats that JSON cannot carry, is
 written to Parquet and read with `read_files(...)`.
 """
@@ -119,13 +119,18 @@ class Rows:
         return f"SELECT {columns} FROM ({source}) AS r"
 
     def checked(self, names: Sequence[str]) -> str:
-        """`from_json` over `names`, failing the statement unless it yields every row sent with its keys."""
+        """`from_json` over `names`, failing the statement unless it yields every row and value sent.
+
+        Rows and the non-null values of every column are counted: a malformed chunk parses to no
+        rows, but a mistyped field (valid JSON) only to a NULL field, on Spark as in the stand-in.
+        """
         source = self.from_json(names)
         sent = self.frame.height
-        # Every key starts with participant_id, never null (a participant's study_id may be).
-        counts = f"count(*) = {sent} AND count({q(self.spec.key[0])}) = {sent}"
+        values = self.frame.select(pl.all().count()).row(0, named=True)
+        counts = " AND ".join([f"count(*) = {sent}", *(f"count({q(c)}) = {n}" for c, n in values.items())])
         message = literal(
-            f"{CHECK_FAILED}: the warehouse parsed fewer than the {sent} {self.spec.name} rows sent; nothing was changed"
+            f"{CHECK_FAILED}: the warehouse parsed fewer than the {sent} {self.spec.name} rows "
+            "or their values sent; nothing was changed"
         )
         return (
             f"SELECT r.* FROM ({source}) AS r CROSS JOIN (SELECT CASE WHEN {counts} THEN 0 "

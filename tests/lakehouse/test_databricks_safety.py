@@ -8,6 +8,7 @@ over-limit statement (HTTP 400) is a permanent error; LIST rows in either docume
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,8 +61,17 @@ def test_incomplete_credentials_name_what_is_missing() -> None:
         sdk_config(db)
 
 
-def test_a_chunk_that_parses_to_fewer_rows_fails_and_deletes_nothing(
-    databricks: DatabricksLakehouse, monkeypatch: pytest.MonkeyPatch
+# A lenient from_json (Databricks', Spark's, the stand-in's) parses a malformed chunk as NULL (no
+# rows) and a mistyped field of valid JSON as a NULL field (rows with a value missing).
+LOSSY_CHUNKS = {
+    "malformed": lambda chunk: chunk.replace('"keystroke_id":', '"keystroke_id":"x', 1),
+    "mistyped": lambda chunk: re.sub(r'"keystroke_id":(\d+)', r'"keystroke_id":"x\1"', chunk, count=1),
+}
+
+
+@pytest.mark.parametrize("damage", LOSSY_CHUNKS)
+def test_a_chunk_that_parses_to_fewer_rows_or_values_fails_and_deletes_nothing(
+    databricks: DatabricksLakehouse, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
     sections, keystrokes = batch(section("p1", "t_keep", 12))
     databricks.replace_sections(sections, keystrokes)
@@ -70,13 +80,7 @@ def test_a_chunk_that_parses_to_fewer_rows_fails_and_deletes_nothing(
 
     def lossy(rows: databricks_rows.Rows) -> list[str]:
         chunks = honest(rows)
-        # What a lenient from_json makes of a mistyped chunk: the warehouse parses it as NULL.
-        return [
-            chunk.replace('"keystroke_id":', '"keystroke_id":"x', 1)
-            if rows.spec.name == "keystrokes"
-            else chunk
-            for chunk in chunks
-        ]
+        return [LOSSY_CHUNKS[damage](c) if rows.spec.name == "keystrokes" else c for c in chunks]
 
     monkeypatch.setattr(databricks_rows.Rows, "json_chunks", lossy)
     with pytest.raises(PermanentStatementError, match=databricks_rows.CHECK_FAILED) as caught:
