@@ -123,6 +123,9 @@ class Rows:
 
         Rows and the non-null values of every column are counted: a malformed chunk parses to no
         rows, but a mistyped field (valid JSON) only to a NULL field, on Spark as in the stand-in.
+        The rows come out of the one global aggregate that checks them, which always yields a row:
+        a check joined beside the rows is pruned by Spark when they are empty (a join with an empty
+        side is empty without evaluating the other), exactly when a whole chunk was lost.
         """
         source = self.from_json(names)
         sent = self.frame.height
@@ -132,10 +135,11 @@ class Rows:
             f"{CHECK_FAILED}: the warehouse parsed fewer than the {sent} {self.spec.name} rows "
             "or their values sent; nothing was changed"
         )
+        rows = ", ".join(f"{literal(c)}, c.{q(c)}" for c in self.spec.columns)
         return (
-            f"SELECT r.* FROM ({source}) AS r CROSS JOIN (SELECT CASE WHEN {counts} THEN 0 "
-            f"ELSE raise_error({message}) END AS `_ft_checked` FROM ({source}) AS c) AS k "
-            "WHERE k.`_ft_checked` = 0"  # referenced, so no optimizer may drop the check
+            f"SELECT inline(k.`_ft_rows`) FROM (SELECT CASE WHEN {counts} "
+            f"THEN array_agg(named_struct({rows})) ELSE raise_error({message}) END AS `_ft_rows` "
+            f"FROM ({source}) AS c) AS k"
         )
 
     def from_parquet(self, path: str) -> str:

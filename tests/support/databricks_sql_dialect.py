@@ -8,8 +8,9 @@ the real warehouse would reject is never silently accepted here. Mapping:
 - `TIMESTAMP` (an instant, shown in the session time zone) -> `TIMESTAMPTZ`; `TIMESTAMP_NTZ` ->
   `TIMESTAMP`; `"text"` is a string literal, as in Spark; Spark backslash escapes are decoded.
 - Native parameters: `:name` / `?` -> `CAST($name AS <type>)`, the type the client sent; VOID -> NULL.
-- `inline(x)` -> `unnest(x, max_depth := 2)`, `explode` -> `unnest`, `from_json(x, '<DDL>')` with the
-  DDL schema turned into DuckDB's JSON structure (lenient, as Databricks: malformed text is NULL),
+- `inline(x)` -> `unnest(x, max_depth := 2)`, `explode` -> `unnest`, `named_struct` -> `struct_pack`,
+  `from_json(x, '<DDL>')` with the DDL schema turned into DuckDB's JSON structure (lenient, as
+  Databricks: malformed text is NULL),
   `raise_error(msg)` -> `error(...)` reported as USER_RAISED_EXCEPTION, `timestamp_micros` -> `make_timestamptz`,
   `read_files('/Volumes/...', format => 'parquet')` and ``parquet.`/Volumes/...` `` -> `read_parquet`.
 - `a <=> b` (null-safe equality) -> `a IS NOT DISTINCT FROM b`
@@ -483,6 +484,21 @@ class _Translator:
             self.out.append("unnest(")
             self.emit_range(open_index + 1, close)
             self.out.append(", max_depth := 2)")
+            return close + 1
+        if name == "named_struct":
+            # https://docs.databricks.com/aws/en/sql/language-manual/functions/named_struct:
+            # named_struct('a', x, 'b', y) is a struct with fields a and b; DuckDB spells it struct_pack.
+            args = self.arguments(open_index, close)
+            keys, values = args[0::2], args[1::2]
+            if len(keys) != len(values) or any(len(k) != 1 or self.tokens[k[0]].kind != "str" for k in keys):
+                raise DialectError(
+                    "WRONG_NUM_ARGS", "named_struct takes literal names and values in pairs", "42605"
+                )
+            self.out.append("struct_pack(")
+            for n, (key, value) in enumerate(zip(keys, values, strict=True)):
+                self.out.append(("" if n == 0 else ", ") + quote(string_value(self.tokens[key[0]])) + " := ")
+                self.emit_range(value[0], value[-1] + 1)
+            self.out.append(")")
             return close + 1
         if name == "from_json":
             args = self.arguments(open_index, close)
