@@ -12,7 +12,11 @@ the real warehouse would reject is never silently accepted here. Mapping:
   `from_json(x, '<DDL>')` with the DDL schema turned into DuckDB's JSON structure (lenient, as
   Databricks: malformed text is NULL),
   `raise_error(msg)` -> `error(...)` reported as USER_RAISED_EXCEPTION, `timestamp_micros` -> `make_timestamptz`,
-  `read_files('/Volumes/...', format => 'parquet')` and ``parquet.`/Volumes/...` `` -> `read_parquet`.
+  `read_files('/Volumes/...', format => 'parquet')`
+  (https://docs.databricks.com/aws/en/sql/language-manual/functions/read_files) and
+  ``parquet.`/Volumes/...` `` -> `read_parquet`; `inline`
+  (https://docs.databricks.com/aws/en/sql/language-manual/functions/inline) and `timestamp_micros`
+  (https://docs.databricks.com/aws/en/sql/language-manual/functions/timestamp_micros) as documented.
 - `a <=> b` (null-safe equality) -> `a IS NOT DISTINCT FROM b`
   (https://docs.databricks.com/en/sql/language-manual/functions/eqnullsafesign.html).
 - `USING DELTA`, `CLUSTER BY (...)`, `PARTITIONED BY (...)`, `TBLPROPERTIES (...)`, `COMMENT '...'`,

@@ -8,9 +8,16 @@ It speaks the connector's Thrift-over-HTTP protocol with the connector's own gen
   raises `ServerOperationError` with a Databricks-style `[ERROR_CLASS] message`;
 - a bearer token check (a wrong token gets HTTP 403, as from the real service), and the OAuth M2M
   token endpoint that hands a service principal that token;
-- Unity Catalog volumes: `CREATE VOLUME`, `LIST`, and `PUT`/`GET`/`REMOVE` staging commands answered
-  with presigned URLs on this same server that the client then calls itself, files kept under `root`;
-- the production limits that shape the client: 255 parameters and 1 MiB of parameter values;
+- Unity Catalog volumes: `CREATE VOLUME`
+  (https://docs.databricks.com/aws/en/sql/language-manual/sql-ref-syntax-ddl-create-volume), `LIST`
+  (https://docs.databricks.com/aws/en/sql/language-manual/sql-ref-syntax-aux-list), and the connector's
+  `PUT ... INTO ... [OVERWRITE]` / `GET` / `REMOVE` staging commands
+  (https://docs.databricks.com/aws/en/sql/language-manual/sql-ref-syntax-aux-connector-put-into and the
+  `-get`, `-remove` pages beside it; https://docs.databricks.com/aws/en/dev-tools/python-sql-connector
+  "Manage files in Unity Catalog volumes") answered with presigned URLs on this same server that the
+  client then calls itself, files kept under `root`;
+- the production limits that shape the client: 255 parameters and 1 MiB of parameter values
+  (https://docs.databricks.com/aws/en/sql/language-manual/sql-ref-parameter-marker);
 - plain http, or TLS with a self-signed certificate (`tls=True`, trust `ca_file`);
 - `stop()` / `start()` on the same port and database file, to play a warehouse that goes away;
 - traffic counters (`traffic()`), the statement log, and `fail_next()` to inject errors.
@@ -76,7 +83,10 @@ _DML_COLUMNS = {
     "merge": ("num_affected_rows", "num_updated_rows", "num_deleted_rows", "num_inserted_rows"),
 }
 _MERGE_ACTIONS = {"UPDATE": "num_updated_rows", "DELETE": "num_deleted_rows", "INSERT": "num_inserted_rows"}
-_ERRORS = [  # (DuckDB exception, pattern in its message, Databricks error class, SQLSTATE)
+# (DuckDB exception, pattern in its message, Databricks error class, SQLSTATE), the classes and states
+# of https://docs.databricks.com/aws/en/error-messages/ (e.g. table-or-view-not-found-error-class);
+# the Spark tier checks TABLE_OR_VIEW_NOT_FOUND against Spark's own.
+_ERRORS = [
     (duckdb.CatalogException, r"Table with name|Table .* does not exist", "TABLE_OR_VIEW_NOT_FOUND", "42P01"),
     (duckdb.CatalogException, r"Schema with name", "SCHEMA_NOT_FOUND", "42704"),
     (duckdb.CatalogException, r"already exists", "TABLE_OR_VIEW_ALREADY_EXISTS", "42P07"),
@@ -424,7 +434,10 @@ class _Service:
         if words[:2] == ["ALTER", "TABLE"] and any(t.text.upper() == "ADD" for t in tokens):
             op.table = self._add_columns(op.session, tokens)
             return
-        if first in ("OPTIMIZE", "VACUUM"):  # Delta file maintenance: nothing to do, but the table must exist
+        # Delta file maintenance: nothing to do here, but the table must exist
+        # (https://docs.databricks.com/aws/en/sql/language-manual/delta-optimize,
+        # https://docs.databricks.com/aws/en/sql/language-manual/delta-vacuum).
+        if first in ("OPTIMIZE", "VACUUM"):
             sql = f"SELECT CAST(NULL AS VARCHAR) AS path FROM {_table_name(tokens, 1, op.session)} LIMIT 0"
             op.table = _conform_result(op.session.con.sql(sql).to_arrow_table())
             return

@@ -11,6 +11,8 @@ What databricks-sdk 0.155.0 sends (read in `databricks/sdk/service/files.py` and
   GET of the returned (presigned) URL without the workspace token; if the first call fails it falls
   back to `GET /api/2.0/fs/files{path}`. `presigned = False` makes the stand-in refuse the first call.
 
+The endpoints and their replies follow the Files API reference
+(https://docs.databricks.com/api/workspace/files; overview https://docs.databricks.com/aws/en/volumes/files-api/).
 Paths live under volumes declared with `add_volume`. An upload needs its parent directory to exist
 (stricter than a workspace may be), so a client that forgets `create_directory` is caught. `fail`
 scripts errors for one path. Times come from a counter, never the wall clock between writes.

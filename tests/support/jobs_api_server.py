@@ -17,6 +17,9 @@ PENDING -> RUNNING -> TERMINATING -> TERMINATED, and the run PENDING -> RUNNING 
 TERMINATED. Dependents of a task that did not succeed become SKIPPED with UPSTREAM_FAILED (or
 UPSTREAM_CANCELED). A cancel moves started tasks to TERMINATING at once; two steps later the run is
 TERMINATED / CANCELED. Times come from a per-run logical clock that advances `tick_ms` per step.
+Endpoints, fields and states follow the Jobs API reference (https://docs.databricks.com/api/workspace/jobs:
+run-now, runs/submit, runs/get with `state.life_cycle_state` / `result_state` and `status`, runs/cancel,
+runs/get-output).
 
 The same server holds Unity Catalog volumes behind the Files API (`server.volumes`, see
 `files_api.py`), so a test can watch a runner move files and a job read or write them.
