@@ -5,6 +5,7 @@
     python3 tasks.py test    # create .venv, install test tools (+ Debian chromium, the Spark and Connect envs), run all tests
                              # (and the core-only check: scripts/core_only.py)
     python3 tasks.py lint    # ruff + the import contracts
+    python3 tasks.py types   # mypy, strict on flowtype_core (also run by `test`, right after lint)
 
 Installs are skipped when the requirement files have not changed since the last one.
 """
@@ -62,6 +63,11 @@ def lint() -> None:
     sh(VENV / "bin" / "lint-imports")
 
 
+def typecheck() -> None:
+    """mypy, strict on flowtype_core (settings in pyproject.toml)."""
+    sh(PY, "-m", "mypy")
+
+
 def run(extra: list[str]) -> None:
     ensure_venv("requirements.txt")
     port = os.environ.get("FLOWTYPE_PORT", "8501")
@@ -86,6 +92,7 @@ def test(extra: list[str]) -> None:
     ensure_venv("requirements-dev.txt")
     ensure_chromium()
     lint()
+    typecheck()
     # The extras stay optional: the core in a venv of only its own dependencies (linked, seconds).
     sh(PY, ROOT / "scripts" / "core_only.py")
     sh(PY, "-m", "pytest", "-m", "not spark and not connect", *extra)
@@ -121,6 +128,9 @@ def main() -> None:
     elif command == "lint":
         ensure_venv("requirements-dev.txt")
         lint()
+    elif command == "types":
+        ensure_venv("requirements-dev.txt")
+        typecheck()
     else:
         sys.exit(__doc__)
 
