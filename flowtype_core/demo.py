@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flowtype_core.corpus import Sentence, pick_sentences
+from flowtype_core.progress import Progress, counted
 from flowtype_core.recorder import Recorder
 
 _ROWS = ["1234567890-=", "qwertyuiop[]", "asdfghjkl;'", "zxcvbnm,./"]
@@ -193,7 +193,7 @@ def generate_demo(
     sessions_per_participant: int = 3,
     sentences_per_session: int = 10,
     seed: int = 7,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, int]:
     """Create demo participants `demo-01`... with sessions spread over the past weeks."""
     if not 1 <= participants <= 500:
@@ -228,8 +228,7 @@ def generate_demo(
                 profile.typo_rate,
                 profile.correction_rate,
             )
-        if progress:
-            progress(p + 1, participants)
+        counted(progress, p + 1, participants, "typists")
     return totals
 
 

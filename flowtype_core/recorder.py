@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -23,6 +22,7 @@ from flowtype_core.errors import InvalidInput
 from flowtype_core.fingerprint import section_fingerprints
 from flowtype_core.ids import check_id, new_session_id, section_id
 from flowtype_core.metrics import section_metrics
+from flowtype_core.progress import Progress, counted
 from flowtype_core.provenance import Provenance, session_provenance
 from flowtype_core.quality import flag_sections
 from flowtype_core.schema import PARTICIPANTS, PROVENANCE_COLUMNS, SECTIONS, SESSIONS, STUDY_COLUMNS
@@ -473,13 +473,13 @@ class Recorder:
         sections: pl.DataFrame,
         sessions: pl.DataFrame,
         *,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> IngestReport:
         """Write whole sessions at once through the same store and outbox.
 
         Sessions whose sections already hold exactly this content are skipped, so importing the
-        same data twice changes nothing, not even a timestamp. `progress(done, total)` is called
-        after each session, written or skipped.
+        same data twice changes nothing, not even a timestamp. Progress is counted in sessions,
+        written or skipped.
         """
         for frame, what in ((keystrokes, "keystrokes"), (sections, "sections"), (sessions, "sessions")):
             for column in ("participant_id", "session_id"):
@@ -491,8 +491,7 @@ class Recorder:
         groups = sections.group_by(["participant_id", "session_id"])
         total = sections.select("participant_id", "session_id").n_unique() if sections.height else 0
         for done, ((participant_id, session_id), group) in enumerate(groups):
-            if progress is not None:
-                progress(done, total)  # sessions finished so far, written or skipped
+            counted(progress, done, total, "sessions")  # finished so far, written or skipped
             pid, sid = str(participant_id), str(session_id)
             stored = section_fingerprints(
                 self.store.read("keystrokes.csv", pid, sid), self.store.read("sections.csv", pid, sid)
@@ -511,6 +510,5 @@ class Recorder:
             report.written_sessions += 1
             report.written_sections += group.height
             report.written_keystrokes += presses.height
-        if progress is not None:
-            progress(total, total)
+        counted(progress, total, total, "sessions")
         return report

@@ -12,7 +12,6 @@ at first use; nothing else builds lakehouses, runners or catalogs from settings.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +30,7 @@ from flowtype_core.pipeline.layers import PipelineContext
 from flowtype_core.pipeline.plan import data_dir_context, with_spark
 from flowtype_core.pipeline.runners import Runner, open_runner
 from flowtype_core.pipeline.runners.registry import open_catalog
+from flowtype_core.progress import Progress
 from flowtype_core.recorder import Recorder
 from flowtype_core.store.atomic import private_dir
 from flowtype_core.store.csv_store import SessionStore
@@ -98,9 +98,7 @@ class Workbench:
         """Where the configured runner keeps the pipeline's tables: every gold reader reads here."""
         return open_catalog(self.settings)
 
-    def pipeline_context(
-        self, progress: Callable[[str], None] | None = None, *, spark: Any = None
-    ) -> PipelineContext:
+    def pipeline_context(self, progress: Progress | None = None, *, spark: Any = None) -> PipelineContext:
         """The layers over this data directory's session files, writing to `catalog`.
 
         Only a runner whose layers run in this process has such a catalog (the local one); the
@@ -118,7 +116,7 @@ class Workbench:
         self,
         directory: str | Path,
         *,
-        progress: Callable[[float, str], None] | None = None,
+        progress: Progress | None = None,
         wait: bool = True,
     ) -> dict[str, Any]:
         """Import the Aalto dataset's `<id>_keystrokes.txt` files through the live write path."""

@@ -25,7 +25,7 @@ if st.button("Load demo data", type="primary"):
         totals = generate_demo(
             wb.recorder,
             participants=int(participants),
-            progress=lambda done, total: bar.progress(done / total, text=f"{done}/{total} typists"),
+            progress=bar.progress,
         )
     except Exception as exc:
         show_error(exc)

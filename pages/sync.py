@@ -81,7 +81,7 @@ if selection is not None:
     try:
         result = sync.resync(
             selection,
-            progress=lambda done, total: bar.progress(done / max(total, 1), f"{done}/{total} pushed"),
+            progress=bar.progress,
         )
     except Exception as exc:
         show_error(exc)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from flowtype_core.cli.common import add_data_dir, add_json, emit, workbench
+from flowtype_core.cli.common import ProgressBar, add_data_dir, add_json, emit, workbench
 from flowtype_core.pipeline import gold_sections
 from flowtype_core.quality.summary import assessed_sections, counted_summary
 
@@ -36,17 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     met.set_defaults(func=cmd_metrics)
 
 
-def _bar(fraction: float, message: str) -> None:
-    width = 30
-    filled = int(width * fraction)
-    sys.stderr.write(f"\rimport [{'#' * filled}{'.' * (width - filled)}] {message:<40}")
-    if fraction >= 1:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
-
-
 def cmd_import(args: argparse.Namespace) -> int:
-    report = workbench(args).import_aalto(args.directory, progress=_bar)
+    report = workbench(args).import_aalto(args.directory, progress=ProgressBar("import"))
     emit(
         args,
         report,

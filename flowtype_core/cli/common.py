@@ -31,16 +31,17 @@ def emit(args: argparse.Namespace, result: dict[str, Any], text: str | None = No
         print(text if text is not None else "\n".join(f"{k}: {v}" for k, v in result.items()))
 
 
-class Progress:
-    """A one-line progress bar on stderr, so --json output on stdout stays clean."""
+class ProgressBar:
+    """A one-line progress bar on stderr (a `flowtype_core.progress.Progress`), so --json output
+    on stdout stays clean."""
 
     def __init__(self, label: str) -> None:
         self.label = label
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, fraction: float, message: str, /) -> None:
         width = 30
-        filled = int(width * done / max(total, 1))
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        if done >= total:
+        filled = int(width * min(max(fraction, 0.0), 1.0))
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {message:<40}")
+        if fraction >= 1:
             sys.stderr.write("\n")
         sys.stderr.flush()

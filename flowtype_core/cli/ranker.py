@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flowtype_core.cli.common import Progress, add_data_dir, add_json, emit, workbench
+from flowtype_core.cli.common import ProgressBar, add_data_dir, add_json, emit, workbench
 from flowtype_core.pipeline.catalog import CatalogReader
 from flowtype_core.pipeline.ranker_task import load_training_data, train_ranker
 from flowtype_core.ranker import TrainConfig, load_model, models_dir_of, score_sections
@@ -49,13 +49,12 @@ def _gold_source(args: argparse.Namespace) -> tuple[CatalogReader, Path, Callabl
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    bar = Progress("ranker")
     catalog, models_dir, read_keystrokes = _gold_source(args)
     record = train_ranker(
         catalog,
         models_dir,
         read_keystrokes,
-        progress=lambda fraction, _message: bar(round(fraction * 100), 100),
+        progress=ProgressBar("ranker"),
         config=TrainConfig(replay=True),
     )
     held_out = record.metrics["held_out"]

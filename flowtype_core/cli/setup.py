@@ -6,7 +6,7 @@ import argparse
 import getpass
 import os
 
-from flowtype_core.cli.common import Progress, add_data_dir, add_json, emit, workbench
+from flowtype_core.cli.common import ProgressBar, add_data_dir, add_json, emit, workbench
 from flowtype_core.demo import generate_demo
 
 
@@ -61,7 +61,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         sessions_per_participant=args.sessions,
         sentences_per_session=args.sentences,
         seed=args.seed,
-        progress=Progress("demo"),
+        progress=ProgressBar("demo"),
     )
     published = wb.publisher.wait_idle(timeout=600)
     totals["pending_in_outbox"] = len(wb.publisher.pending())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from flowtype_core.cli.common import Progress, add_data_dir, add_json, emit, workbench
+from flowtype_core.cli.common import ProgressBar, add_data_dir, add_json, emit, workbench
 from flowtype_core.sync.service import Selection, SyncService
 from flowtype_core.sync.validate import IN_SYNC, SyncReport
 
@@ -84,7 +84,7 @@ def cmd_resync(args: argparse.Namespace) -> int:
         lakehouses=tuple(args.lakehouse),
         everything=args.all,
     )
-    result = SyncService.for_workbench(workbench(args)).resync(selection, progress=Progress("resync"))
+    result = SyncService.for_workbench(workbench(args)).resync(selection, progress=ProgressBar("resync"))
     text = (
         f"queued {result.queued} outbox entries, pushed {result.pushed_sections} section(s) / {result.rows} rows "
         f"in {result.seconds:.2f} s\n" + _summary(result.after)

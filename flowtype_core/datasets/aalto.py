@@ -15,7 +15,7 @@ link, no permission) is reported by name. None of these stops an import.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from flowtype_core.corpus import text_sentence_id
 from flowtype_core.datasets.row_checks import broken_rule
 from flowtype_core.errors import InvalidInput
 from flowtype_core.ids import check_id
+from flowtype_core.progress import Progress
 from flowtype_core.recorder import completed_sessions, sections_from_keystrokes
 from flowtype_core.schema import KEYSTROKES
 
@@ -63,8 +64,6 @@ _INTEGER_FIELDS = {
 _REQUIRED_FIELDS = ("KEYSTROKE_ID", "PRESS_TIME")
 _OPTIONAL_FIELDS = ("RELEASE_TIME", "KEYCODE")
 KEY = ("PARTICIPANT_ID", "TEST_SECTION_ID", "KEYSTROKE_ID")
-
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)

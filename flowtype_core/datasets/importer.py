@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from flowtype_core.accounts import AccountStore
 from flowtype_core.datasets.aalto import read_aalto
 from flowtype_core.errors import InvalidInput
+from flowtype_core.progress import Progress, silent, within
 from flowtype_core.recorder import Recorder
 from flowtype_core.store.csv_store import SessionStore
 
@@ -47,7 +48,7 @@ def import_aalto(
     recorder: Recorder,
     directory: str | Path,
     *,
-    progress: Callable[[float, str], None] | None = None,
+    progress: Progress | None = None,
     wait: bool = True,
 ) -> dict[str, Any]:
     """Import the Aalto dataset's `<id>_keystrokes.txt` files; with `wait`, publish them too.
@@ -55,18 +56,18 @@ def import_aalto(
     Progress is honest over the three phases, weighted roughly by their cost on the sample:
     reading the files, writing the CSV store, then pushing to the lakehouse.
     """
-    report_to = progress or (lambda fraction, message: None)
-    data = read_aalto(directory, progress=lambda f, m: report_to(0.2 * f, f"Reading files: {m}"))
+    report_to = progress or silent
+    data = read_aalto(directory, progress=within(report_to, 0.0, 0.2, "Reading files"))
     refuse_account_targets(store, accounts, data.sessions.select("participant_id", "session_id").iter_rows())
     report = recorder.ingest(
         data.keystrokes,
         data.sections,
         data.sessions,
-        progress=_phase(report_to, 0.2, 0.6, "Writing sessions to the CSV store"),
+        progress=within(report_to, 0.2, 0.6, "Writing sessions to the CSV store"),
     )
     publisher = recorder.publisher
     if wait:
-        publisher.drain(progress=_phase(report_to, 0.6, 0.98, "Writing to the lakehouse (outbox entries)"))
+        publisher.drain(progress=within(report_to, 0.6, 0.98, "Writing to the lakehouse"))
     published = publisher.wait_idle(timeout=600) if wait else False
     report_to(
         1.0, "Imported" if published or not wait else "Imported; some lakehouse writes wait in the outbox"
@@ -87,12 +88,3 @@ def import_aalto(
         "published": published,
         "pending_in_outbox": len(publisher.pending()),
     }
-
-
-def _phase(
-    progress: Callable[[float, str], None], start: float, end: float, label: str
-) -> Callable[[int, int], None]:
-    """Map a phase's (done, total) onto its share [start, end] of one progress bar."""
-    return lambda done, total: progress(
-        start + (end - start) * done / max(total, 1), f"{label}: {done}/{total}"
-    )

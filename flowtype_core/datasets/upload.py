@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from flowtype_core.errors import InvalidInput
+from flowtype_core.progress import Progress
 
 _NAME = re.compile(r"[0-9A-Za-z_-]{1,64}_keystrokes\.txt")
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -17,16 +18,14 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 class FolderImporter(Protocol):
     """What an upload needs of the workbench (taken by shape, so this module never imports it)."""
 
-    def import_aalto(
-        self, directory: str | Path, *, progress: Callable[[float, str], None] | None = None
-    ) -> dict[str, Any]: ...
+    def import_aalto(self, directory: str | Path, *, progress: Progress | None = None) -> dict[str, Any]: ...
 
 
 def import_uploaded(
     wb: FolderImporter,
     files: Sequence[tuple[str, bytes]],
     *,
-    progress: Callable[[float, str], None] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Import uploaded `<id>_keystrokes.txt` files; a browser-supplied name never becomes a path."""
     if not files:

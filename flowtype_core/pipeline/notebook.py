@@ -18,6 +18,7 @@ from typing import Any
 
 from flowtype_core.config import load_settings
 from flowtype_core.pipeline.layers import LayerResult, PipelineContext
+from flowtype_core.progress import described
 from flowtype_core.workbench import open_workbench
 
 WIDGETS = ("catalog", "schema", "volume")
@@ -27,7 +28,7 @@ def notebook_context(namespace: dict[str, Any]) -> PipelineContext:
     """The pipeline context for the environment the notebook runs in."""
     dbutils = namespace.get("dbutils")
     if dbutils is None or namespace.get("spark") is None:  # a laptop: the local runner's layers
-        return open_workbench(FLOWTYPE_STRICT="false", FLOWTYPE_RUNNER="local").pipeline_context(print)
+        return open_workbench(FLOWTYPE_STRICT="false", FLOWTYPE_RUNNER="local").pipeline_context(printed)
     settings = load_settings({"FLOWTYPE_STRICT": "false"})
     from flowtype_core.pipeline.spark_catalog import SparkCatalog
 
@@ -39,7 +40,12 @@ def notebook_context(namespace: dict[str, Any]) -> PipelineContext:
         names[widget] = dbutils.widgets.get(widget) or defaults[widget]
     catalog = SparkCatalog(namespace["spark"], names["catalog"], names["schema"])
     volume = Path("/Volumes") / names["catalog"] / names["schema"] / names["volume"]
-    return PipelineContext(catalog, volume / "sessions", volume / "models", progress=print)
+    return PipelineContext(catalog, volume / "sessions", volume / "models", progress=printed)
+
+
+def printed(fraction: float, message: str, /) -> None:
+    """Progress as the notebook's output lines."""
+    print(described(fraction, message))
 
 
 def finish_notebook(namespace: dict[str, Any], result: LayerResult) -> dict[str, Any]:

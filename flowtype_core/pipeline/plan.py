@@ -18,6 +18,7 @@ from flowtype_core.errors import FlowTypeError
 from flowtype_core.pipeline.catalog import Catalog, CatalogReader, LocalDeltaCatalog
 from flowtype_core.pipeline.layers import LAYERS, LayerResult, PipelineContext
 from flowtype_core.pipeline.tables import GOLD_PARTICIPANTS, GOLD_SECTIONS
+from flowtype_core.progress import Progress
 from flowtype_core.ranker.model import models_dir_of
 
 TARGETS: dict[str, tuple[str, ...]] = {
@@ -34,7 +35,7 @@ def plan(target: str) -> tuple[str, ...]:
 
 
 def data_dir_context(
-    catalog: Catalog, data_dir: str | Path, progress: Callable[[str], None] | None = None
+    catalog: Catalog, data_dir: str | Path, progress: Progress | None = None
 ) -> PipelineContext:
     """The pipeline over the session files of `data_dir` (`sessions/`) writing to `catalog`;
     models are registered under `<data-dir>/models` (where `ranker train` puts them too)."""
@@ -57,7 +58,7 @@ def with_spark(catalog: Catalog, spark: Any) -> Catalog:
 
 
 def local_context(
-    data_dir: str | Path, progress: Callable[[str], None] | None = None, *, spark: Any = None
+    data_dir: str | Path, progress: Progress | None = None, *, spark: Any = None
 ) -> PipelineContext:
     """The local runner's pipeline over `data_dir` with polars and delta-rs (or a Spark session's
     compute), without reading any settings (a notebook on a laptop, tests); configured callers use

@@ -14,9 +14,10 @@ import polars as pl
 
 from flowtype_core.pipeline.catalog import CatalogReader
 from flowtype_core.pipeline.tables import GOLD_RANKER_EXAMPLES, GOLD_RANKER_UNITS
+from flowtype_core.progress import Progress
 from flowtype_core.ranker.examples import examples_from_keystrokes
 from flowtype_core.ranker.model import ModelRecord
-from flowtype_core.ranker.train import Progress, ShouldCancel, TrainConfig, TrainingData, train_from_frames
+from flowtype_core.ranker.train import ShouldCancel, TrainConfig, TrainingData, train_from_frames
 
 
 def read_gold(catalog: CatalogReader) -> TrainingData | None:

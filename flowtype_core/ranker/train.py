@@ -30,6 +30,7 @@ from flowtype_core.corpus import load_corpus
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.extras import require
 from flowtype_core.metrics.definitions import SECTION_IDS
+from flowtype_core.progress import Progress
 from flowtype_core.ranker.evaluation import best_heuristic, bootstrap_intervals, evaluate
 from flowtype_core.ranker.examples import EXAMPLE_SCHEMA, UNIT_SCHEMA, sentence_features
 from flowtype_core.ranker.features import FEATURES, FEATURES_VERSION, FeatureBuilder, targets_for
@@ -41,7 +42,6 @@ from flowtype_core.ranker.replay import replay_fold, slow_digraph_ms, summarise
 if TYPE_CHECKING:
     import lightgbm as lgb
 
-Progress = Callable[[float, str], None]
 ShouldCancel = Callable[[], bool]
 
 LGBM_PARAMS: dict[str, Any] = {

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -18,6 +18,7 @@ import polars as pl
 from flowtype_core.errors import PermanentWriteError
 from flowtype_core.fingerprint import PARTICIPANT_ROW
 from flowtype_core.lakehouse.base import Lakehouse
+from flowtype_core.progress import Progress, counted
 from flowtype_core.redaction import redact
 from flowtype_core.store.csv_store import SessionStore
 from flowtype_core.sync.history import SyncHistory, SyncRun
@@ -95,12 +96,10 @@ class Publisher:
             self.enqueue_participants(participant_ids, erase=True)
             return sum(self.store.remove_participant(p) for p in participant_ids)
 
-    def drain(
-        self, *, force: bool = False, progress: Callable[[int, int], None] | None = None
-    ) -> DrainReport:
+    def drain(self, *, force: bool = False, progress: Progress | None = None) -> DrainReport:
         """Push every due entry now (all of them with `force`), in batches of whole sessions.
 
-        `progress(done, total)` is called after each batch, counted in outbox entries.
+        Progress is reported after each batch, counted in outbox entries.
         """
         report = DrainReport()
         with self._drain_lock:
@@ -118,8 +117,7 @@ class Publisher:
                     batch = {key: sessions[key] for key in keys[start : start + self.sessions_per_push]}
                     self._push_batch(name, batch, report)
                     done += sum(len(group) for group in batch.values())
-                    if progress:
-                        progress(done, total)
+                    counted(progress, done, total, "outbox entries pushed")
         return report
 
     def _push_batch(

@@ -3,7 +3,7 @@
     sync = SyncService.for_workbench(open_workbench())
     report = sync.validate()                # statuses per lakehouse and section
     sync.resync()                           # repair every out-of-sync section
-    sync.resync(Selection(participants=("p01",)), progress=print)
+    sync.resync(Selection(participants=("p01",)), progress=lambda fraction, message: print(message))
 
 A resync never writes to a lakehouse itself: it puts the chosen sections into the outbox and has
 the publisher push them, the path every live sentence takes. The publisher reads the CSV store at
@@ -15,7 +15,7 @@ backends as large batches, so each backend can use its bulk path.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +27,7 @@ from flowtype_core.errors import InvalidInput
 from flowtype_core.fingerprint import PARTICIPANT_ROW
 from flowtype_core.ids import check_id
 from flowtype_core.lakehouse.base import Lakehouse
+from flowtype_core.progress import Progress
 from flowtype_core.store.csv_store import SessionStore
 from flowtype_core.sync.history import SyncHistory, SyncRun
 from flowtype_core.sync.outbox import SESSION_ROW, Outbox
@@ -139,9 +140,7 @@ class SyncService:
         """The previous validation, for showing without re-reading anything."""
         return self.validator.last_report()
 
-    def resync(
-        self, selection: Selection | None = None, *, progress: Callable[[int, int], None] | None = None
-    ) -> ResyncResult:
+    def resync(self, selection: Selection | None = None, *, progress: Progress | None = None) -> ResyncResult:
         """Queue the selected sections (default: all out of sync) and push them now; safe to re-run."""
         selection = selection or Selection()
         started = time.perf_counter()

@@ -24,11 +24,11 @@ def test_progress_rises_through_each_phase_and_ends_when_the_lakehouse_has_the_d
     order = [
         "Reading files",
         "Writing sessions to the CSV store",
-        "Writing to the lakehouse (outbox entries)",
+        "Writing to the lakehouse",
     ]
     assert [p for i, p in enumerate(phases) if p in order and (i == 0 or phases[i - 1] != p)] == order
     # The bar is not full while anything is still being written.
     assert all(f < 1.0 for f, m in seen if m.startswith(("Reading", "Writing")))
     assert seen[-1][1] == "Imported" and report["published"]
-    assert "Writing sessions to the CSV store: 3/3" in [m for _, m in seen]
+    assert "Writing sessions to the CSV store: 3/3 sessions" in [m for _, m in seen]
     assert wb.lakehouse.read_table("sessions").height == 3

@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 
 from flowtype_core.pipeline import local_context, run_targets
 from flowtype_core.pipeline.catalog import Catalog, LocalDeltaCatalog, TableWrite
-from flowtype_core.pipeline.layers import GOLD_APP, GOLD_MARKER_TABLE
+from flowtype_core.pipeline.layers.gold import GOLD_APP, GOLD_MARKER_TABLE
 from flowtype_core.pipeline.tables import (
     BRONZE_KEYSTROKES,
     BRONZE_SECTIONS,

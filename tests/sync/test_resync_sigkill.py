@@ -25,8 +25,8 @@ def resync_child(settings: dict[str, str], wait_to_be_killed: bool) -> None:
     wb = open_workbench(**settings)
     wb.publisher.sessions_per_push = 1
 
-    def progress(done: int, total: int) -> None:
-        print(f"progress {done} {total}", flush=True)
+    def progress(fraction: float, message: str) -> None:
+        print(f"progress {fraction} {message}", flush=True)
         if wait_to_be_killed:
             sys.stdin.readline()  # parked between two batches until the test kills us
 

@@ -69,11 +69,13 @@ def test_tampered_lakehouse_is_named_then_resync_repairs_it(backend: Any, sync_w
         ORPHAN: 1,
     }
 
-    seen: list[tuple[int, int]] = []
-    result = sync.resync(progress=lambda done, total: seen.append((done, total)))
+    seen: list[tuple[float, str]] = []
+    result = sync.resync(progress=lambda fraction, message: seen.append((fraction, message)))
     assert result.ok, result.to_dict()
     assert result.queued >= 4
-    assert seen and seen[-1][0] == seen[-1][1]
+    done, total = seen[-1][1].removesuffix(" outbox entries pushed").split("/")
+    assert seen[-1][0] == 1.0 and done == total
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)
     assert set(result.after.counts()) == set(STATUSES)
     assert result.after.counts()[IN_SYNC] == 12
     assert lake.read_table("keystrokes").filter(pl.col("test_section_id") == orphan_id).is_empty()

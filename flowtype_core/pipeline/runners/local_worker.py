@@ -25,10 +25,12 @@ from flowtype_core.pipeline.runners.base import (
     SUCCEEDED,
     RunRecord,
     RunStore,
+    TaskRecord,
     finish,
     now_iso,
 )
 from flowtype_core.pipeline.runners.local import cancel_flag
+from flowtype_core.progress import described
 from flowtype_core.workbench import open_workbench
 
 
@@ -81,8 +83,8 @@ def execute(data_dir: Path, run_id: str) -> RunRecord:
             continue
         task.state, task.started_at = RUNNING, now_iso()
 
-        def progress(message: str, task=task) -> None:
-            task.details["progress"] = message
+        def progress(fraction: float, message: str, /, task: TaskRecord = task) -> None:
+            task.details["progress"] = described(fraction, message)
             store.save(record)
 
         context.progress = progress

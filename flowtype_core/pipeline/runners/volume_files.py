@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from flowtype_core.errors import FlowTypeError
-from flowtype_core.pipeline.layers import list_sources
+from flowtype_core.pipeline.layers.bronze import list_sources
 from flowtype_core.pipeline.tables import SOURCE_FILE
 from flowtype_core.ranker.model import ModelRecord, ModelRegistry, version_number
 from flowtype_core.redaction import redact
