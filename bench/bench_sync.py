@@ -24,8 +24,9 @@ from deltalake import write_deltalake
 from flowtype_core import Workbench, open_workbench
 from flowtype_core.corpus import pick_sentences
 from flowtype_core.demo import TypistProfile, synthesize_batch
+from flowtype_core.sync.report import IN_SYNC
 from flowtype_core.sync.service import SyncService
-from flowtype_core.sync.validate import IN_SYNC, SyncValidator
+from flowtype_core.sync.validate import SyncValidator
 from tests.support.databricks_sql_server import DatabricksSqlServer
 from tests.sync.synthetic import synthetic, write_store
 

@@ -3,8 +3,8 @@
 import plotly.express as px
 import streamlit as st
 
+from flowtype_core.sync.report import IN_SYNC, STATUSES
 from flowtype_core.sync.service import Selection, SyncService
-from flowtype_core.sync.validate import IN_SYNC, STATUSES
 from ui.auth import require_role
 from ui.resources import show_error, workbench
 

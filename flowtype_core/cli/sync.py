@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 
 from flowtype_core.cli.common import ProgressBar, add_data_dir, add_json, emit, workbench
+from flowtype_core.sync.report import IN_SYNC, SyncReport
 from flowtype_core.sync.service import Selection, SyncService
-from flowtype_core.sync.validate import IN_SYNC, SyncReport
 
 SHOWN_IN_TEXT = 50
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sync = sub.add_parser("sync", help="compare the CSV store with the lakehouses and repair differences")
     commands = sync.add_subparsers(dest="sync_command", required=True, metavar="SUBCOMMAND")
 

@@ -28,16 +28,18 @@ from flowtype_core.fingerprint import PARTICIPANT_ROW
 from flowtype_core.ids import check_id
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.progress import Progress
+from flowtype_core.schema import ColumnType
 from flowtype_core.store.csv_store import SessionStore
 from flowtype_core.sync.history import SyncHistory, SyncRun
 from flowtype_core.sync.outbox import SESSION_ROW, Outbox
 from flowtype_core.sync.publisher import Publisher
-from flowtype_core.sync.validate import IN_SYNC, OUT_OF_SYNC, SyncReport, SyncValidator, matching
+from flowtype_core.sync.report import IN_SYNC, OUT_OF_SYNC, SyncReport, matching
+from flowtype_core.sync.validate import SyncValidator
 
 if TYPE_CHECKING:
     from flowtype_core.workbench import Workbench
 
-OUTBOX_SCHEMA = {
+OUTBOX_SCHEMA: dict[str, ColumnType] = {
     "lakehouse": pl.String,
     "participant_id": pl.String,
     "session_id": pl.String,

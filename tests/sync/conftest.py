@@ -22,8 +22,8 @@ from flowtype_core.demo import generate_demo
 from flowtype_core.errors import LakehouseUnavailable
 from flowtype_core.lakehouse.local_delta import LocalDeltaLakehouse
 from flowtype_core.schema import TABLES
+from flowtype_core.sync.report import IN_SYNC
 from flowtype_core.sync.service import SyncService
-from flowtype_core.sync.validate import IN_SYNC
 from tests.support.databricks_sql_server import DatabricksSqlServer
 
 TOKEN = "dapi5f3c0ffee5f3c0ffee5f3c0ffee5f3c0f"

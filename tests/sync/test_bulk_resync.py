@@ -6,8 +6,8 @@ from collections import Counter
 from typing import Any
 
 from flowtype_core import Workbench
+from flowtype_core.sync.report import IN_SYNC, MISSING
 from flowtype_core.sync.service import SyncService
-from flowtype_core.sync.validate import IN_SYNC, MISSING
 from tests.sync.conftest import assert_exactly_once
 from tests.sync.synthetic import synthetic, write_store
 

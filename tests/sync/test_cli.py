@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 
 from flowtype_core import Workbench
-from flowtype_core.sync.validate import COUNT_MISMATCH, IN_SYNC, REPORT_SCHEMA, STATUSES
+from flowtype_core.sync.report import COUNT_MISMATCH, IN_SYNC, REPORT_SCHEMA, STATUSES
 from tests.sync.conftest import cli_env, with_demo
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ import pytest
 from flowtype_core import open_workbench
 from flowtype_core.datasets.aalto import AALTO_COLUMNS
 from flowtype_core.errors import InvalidInput
+from flowtype_core.sync.report import IN_SYNC
 from flowtype_core.sync.service import Selection, SyncService
-from flowtype_core.sync.validate import IN_SYNC
 from tests.sync.conftest import with_demo
 
 

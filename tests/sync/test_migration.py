@@ -21,8 +21,8 @@ from flowtype_core.fingerprint import PARTICIPANT_ROW
 from flowtype_core.pipeline.tables import BRONZE_SECTIONS, GOLD_SECTIONS
 from flowtype_core.schema import PARTICIPANTS, SECTIONS, SESSIONS, TABLES
 from flowtype_core.store.csv_store import FILES
+from flowtype_core.sync.report import IN_SYNC
 from flowtype_core.sync.service import SyncService
-from flowtype_core.sync.validate import IN_SYNC
 from tests.sync.conftest import cli_env, with_demo
 
 PREVIOUS_MAIN = "6d0c2da"  # the main these columns were added on top of

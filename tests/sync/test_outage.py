@@ -10,8 +10,8 @@ import polars as pl
 from flowtype_core import Workbench
 from flowtype_core.corpus import load_corpus
 from flowtype_core.sync.outbox import SESSION_ROW
+from flowtype_core.sync.report import IN_SYNC, PENDING
 from flowtype_core.sync.service import SyncService
-from flowtype_core.sync.validate import IN_SYNC, PENDING
 from tests.conftest import make_batch
 from tests.sync.conftest import assert_exactly_once, with_demo
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from flowtype_core import Workbench, open_workbench
+from flowtype_core.sync.report import IN_SYNC, MISSING, PENDING
 from flowtype_core.sync.service import SyncService
-from flowtype_core.sync.validate import IN_SYNC, MISSING, PENDING
 from tests.sync.conftest import assert_exactly_once, cli_env, with_demo
 
 ROOT = Path(__file__).resolve().parents[2]

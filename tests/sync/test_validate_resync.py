@@ -7,8 +7,7 @@ from typing import Any
 import polars as pl
 
 from flowtype_core import Workbench
-from flowtype_core.sync.service import Selection, SyncService
-from flowtype_core.sync.validate import (
+from flowtype_core.sync.report import (
     CHECKSUM_MISMATCH,
     COUNT_MISMATCH,
     IN_SYNC,
@@ -17,6 +16,7 @@ from flowtype_core.sync.validate import (
     STATUSES,
     SyncValidator,
 )
+from flowtype_core.sync.service import Selection, SyncService
 from tests.sync.conftest import assert_exactly_once, with_demo
 
 
