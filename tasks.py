@@ -64,8 +64,8 @@ def lint() -> None:
 
 
 def typecheck() -> None:
-    """mypy, strict on flowtype_core (settings in pyproject.toml)."""
-    sh(PY, "-m", "mypy")
+    """mypy, strict on flowtype_core (pyproject.toml), against the shrinking list of known errors."""
+    sh(PY, ROOT / "scripts" / "typecheck.py")
 
 
 def run(extra: list[str]) -> None:

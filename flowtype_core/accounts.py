@@ -100,7 +100,8 @@ class AccountStore:
     def _load(self) -> dict[str, Any]:
         if not self.path.is_file():
             return {"usernames": {}}
-        return json.loads(self.path.read_text("utf-8"))
+        accounts: dict[str, Any] = json.loads(self.path.read_text("utf-8"))
+        return accounts
 
     def _save(self, credentials: dict[str, Any]) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

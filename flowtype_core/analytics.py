@@ -17,6 +17,7 @@ from flowtype_core import metrics
 from flowtype_core.keyboard import BACKSPACE, key_of
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.metrics import SECTION_IDS
+from flowtype_core.scalars import number, number_or_none
 
 
 @dataclass(frozen=True)
@@ -352,11 +353,11 @@ def standing(participants: pl.DataFrame, metric: str, me: str | None, *, private
     """
     values = participants.get_column(metric).drop_nulls()
     width = _nice_width(values)
-    low = float(values.min() // width * width) if values.len() else 0.0
-    high = float(values.max() // width * width + width) if values.len() else width
+    low = number(values.min()) // width * width if values.len() else 0.0
+    high = number(values.max()) // width * width + width if values.len() else width
     bins = histogram(values, start=low, stop=high, width=width).rename({"count": "typists"})
     mine_rows = participants.filter(pl.col("participant_id") == me).get_column(metric) if me else None
-    mine = None if mine_rows is None or mine_rows.is_empty() else mine_rows[0]
+    mine = None if mine_rows is None or mine_rows.is_empty() else number_or_none(mine_rows[0])
     bands, pct = percentile_bands(values), percentile_of(values, mine)
     if private:
         bins = bins.with_columns(
@@ -370,7 +371,7 @@ def standing(participants: pl.DataFrame, metric: str, me: str | None, *, private
 
 def _nice_width(values: pl.Series, target_bins: int = 30) -> float:
     """A bin width of 1, 2 or 5 × 10^k giving about `target_bins` bins over the values' range."""
-    spread = float(values.max() - values.min()) if values.len() > 1 else 0.0
+    spread = number(values.max()) - number(values.min()) if values.len() > 1 else 0.0
     if spread <= 0:
         return 1.0
     raw = spread / target_bins
@@ -383,7 +384,7 @@ def percentile_of(values: pl.Series, value: float | None) -> float | None:
     clean = values.drop_nulls()
     if value is None or clean.is_empty():
         return None
-    return float((clean <= value).mean() * 100)
+    return number((clean <= value).mean()) * 100
 
 
 def percentile_bands(
@@ -391,4 +392,4 @@ def percentile_bands(
 ) -> dict[str, float]:
     """Population bands (p10 … p90) of a metric for drawing a typist's position against them."""
     clean = values.drop_nulls()
-    return {f"p{int(q * 100)}": float(clean.quantile(q)) for q in quantiles} if clean.len() else {}
+    return {f"p{int(q * 100)}": number(clean.quantile(q)) for q in quantiles} if clean.len() else {}

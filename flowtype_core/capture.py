@@ -162,7 +162,8 @@ def _text(value: Any, where: str, limit: int, *, allow_empty: bool = False) -> s
     problem = text_problem(value, limit, allow_empty=allow_empty)
     if problem is not None:
         raise _fail(f"{where} {problem}")
-    return value
+    text: str = value  # text_problem refuses anything that is not a str
+    return text
 
 
 def decode_batch(raw: bytes | str | dict[str, Any]) -> dict[str, Any]:

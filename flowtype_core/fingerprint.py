@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from flowtype_core.schema import PARTICIPANTS
+from flowtype_core.schema import PARTICIPANTS, ColumnType
 
 PARTICIPANT_ROW = "_participant"  # the session and section name a participant's participants rows go by
 CONTENT_COLUMNS = ("session_id", "keystroke_id", "press_time", "release_time", "letter", "keycode")
-FINGERPRINT_SCHEMA = {
+FINGERPRINT_SCHEMA: dict[str, ColumnType] = {
     "participant_id": pl.String,
     "session_id": pl.String,
     "test_section_id": pl.String,
@@ -57,7 +57,7 @@ def section_fingerprints(
         )
         .select(list(FINGERPRINT_SCHEMA))
         .collect()
-        .cast(FINGERPRINT_SCHEMA)
+        .cast(pl.Schema(FINGERPRINT_SCHEMA))
     )
 
 
@@ -82,5 +82,5 @@ def participant_fingerprints(rows: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
             pl.col("_p").cast(pl.String).alias("checksum"),
         )
         .collect()
-        .cast(FINGERPRINT_SCHEMA)
+        .cast(pl.Schema(FINGERPRINT_SCHEMA))
     )

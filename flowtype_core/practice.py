@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Literal, cast
+from typing import Literal
 
 import polars as pl
 
 from flowtype_core.metrics import digraph_latencies
 from flowtype_core.metrics.definitions import BACKSPACE
+from flowtype_core.scalars import number, number_or_none
 from flowtype_core.store.csv_store import SessionStore
 
 
@@ -62,10 +63,7 @@ def typed_diff(target: str, typed: str) -> tuple[DiffSegment, ...]:
     A minimal edit alignment, so one missed letter marks one letter, not the rest of the line.
     """
     matcher = SequenceMatcher(None, target, typed, autojunk=False)
-    return tuple(
-        DiffSegment(cast(DiffOp, op), target[a0:a1], typed[b0:b1])
-        for op, a0, a1, b0, b1 in matcher.get_opcodes()
-    )
+    return tuple(DiffSegment(op, target[a0:a1], typed[b0:b1]) for op, a0, a1, b0, b1 in matcher.get_opcodes())
 
 
 def erased_mistakes(letters: list[str], sentence: str) -> list[tuple[str, str | None]]:
@@ -102,7 +100,7 @@ def section_feedback(keystrokes: pl.DataFrame) -> SectionFeedback:
     return SectionFeedback(
         slowest_digraph=slowest.item(0, "digraph") if slowest.height else None,
         slowest_latency_ms=slowest.item(0, "latency_mean_ms") if slowest.height else None,
-        median_iki_ms=float(iki.median()) if iki.len() else None,
+        median_iki_ms=number(iki.median()) if iki.len() else None,
         corrections=tuple(erased_mistakes(presses.get_column("letter").to_list(), sentence)),
     )
 
@@ -138,8 +136,7 @@ def session_summary(store: SessionStore, participant_id: str, session_id: str) -
 
 
 def _mean(frame: pl.DataFrame, column: str) -> float | None:
-    value = frame.get_column(column).mean()
-    return None if value is None else float(cast(float, value))
+    return number_or_none(frame.get_column(column).mean())
 
 
 def wpm_history(store: SessionStore, participant_id: str, session_id: str) -> pl.DataFrame:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import polars as pl
+from polars.datatypes import DataTypeClass
+
+ColumnType: TypeAlias = pl.DataType | DataTypeClass
+"""A column's polars type: a class (`pl.String`) or an instance (`pl.Datetime("us", "UTC")`)."""
 
 TS = pl.Datetime("us", "UTC")
 
@@ -19,7 +24,7 @@ class TableSpec:
     """
 
     name: str
-    columns: dict[str, pl.DataType]
+    columns: dict[str, ColumnType]
     key: tuple[str, ...]
     added: dict[str, object] = field(default_factory=dict)
 
@@ -54,13 +59,13 @@ class TableSpec:
 
 
 # Which study protocol a row was recorded under (null when no study).
-STUDY_COLUMNS: dict[str, pl.DataType] = {
+STUDY_COLUMNS: dict[str, ColumnType] = {
     "study_id": pl.String,
     "protocol_version": pl.String,
     "condition": pl.String,
 }
 # Timing provenance the capture component reports per session (null for imported data).
-PROVENANCE_COLUMNS: dict[str, pl.DataType] = {
+PROVENANCE_COLUMNS: dict[str, ColumnType] = {
     "timer_resolution_ms": pl.Float64,
     "cross_origin_isolated": pl.Boolean,
     "user_agent": pl.String,

@@ -9,7 +9,7 @@ from flowtype_core.pipeline import gold_sections
 from flowtype_core.quality.summary import assessed_sections, counted_summary
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp = sub.add_parser(
         "import-aalto", help="import the Aalto 136M-keystrokes files (<id>_keystrokes.txt) from DIR"
     )

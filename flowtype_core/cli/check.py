@@ -9,7 +9,7 @@ from flowtype_core.config import load_settings
 from flowtype_core.integrity import IntegrityReport, check_data_dir
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     check = sub.add_parser(
         "check",
         help="report unreadable or partial CSVs, stray temp files, Delta tables that fail to load, "

@@ -15,7 +15,7 @@ SECRETS = ("token", "client_secret", "cookie_key")
 HIDDEN = ("auth_type_setting",)  # shown resolved, as `auth_type`
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     config = sub.add_parser("config", help="show the resolved settings (secrets as ***), after strict mode")
     add_data_dir(config)
     add_json(config)

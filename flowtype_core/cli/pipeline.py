@@ -16,7 +16,7 @@ from flowtype_core.workbench import open_workbench
 TASK_FIELDS = ("state", "rows_in", "rows_written", "quarantined", "seconds", "error")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pipeline = sub.add_parser("pipeline", help="run and watch the bronze/silver/gold pipeline")
     actions = pipeline.add_subparsers(dest="pipeline_command", required=True, metavar="ACTION")
 

@@ -15,7 +15,7 @@ from flowtype_core.ranker import TrainConfig, load_model, models_dir_of, score_s
 from flowtype_core.store.atomic import atomic_write
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ranker = sub.add_parser("ranker", help="train the practice-sentence ranker and score sections")
     commands = ranker.add_subparsers(dest="ranker_command", required=True, metavar="ACTION")
 

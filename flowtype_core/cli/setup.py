@@ -10,7 +10,7 @@ from flowtype_core.cli.common import ProgressBar, add_data_dir, add_json, emit, 
 from flowtype_core.demo import generate_demo
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     init = sub.add_parser("init", help="create the data directory, tables and (optionally) the researcher")
     add_data_dir(init)
     init.add_argument(

@@ -11,7 +11,7 @@ from flowtype_core.export import FORMATS, export
 from flowtype_core.studies import StudyRepository, assign, draft_protocol, overview, parse_yaml
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     study = sub.add_parser("study", help="create, edit and inspect study protocols (versioned YAML)")
     actions = study.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="create a study from a protocol YAML file")

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from flowtype_core.schema import TableSpec
+from flowtype_core.schema import ColumnType, TableSpec
 
 MAX_PARAMETERS = 255
 PARAMETER_BYTES = 900_000  # per statement, under the warehouse's 1 MB of parameter values
@@ -45,7 +45,7 @@ def q(name: str) -> str:
     return f"`{name}`"
 
 
-def sql_type(dtype: pl.DataType) -> str:
+def sql_type(dtype: ColumnType) -> str:
     """The Databricks SQL type of a contract column (timestamps are UTC instants: TIMESTAMP)."""
     return _SQL_TYPES[dtype.base_type()]
 
@@ -55,7 +55,7 @@ def literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _is_timestamp(dtype: pl.DataType) -> bool:
+def _is_timestamp(dtype: ColumnType) -> bool:
     return isinstance(dtype, pl.Datetime)
 
 

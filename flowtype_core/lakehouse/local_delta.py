@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 from deltalake import DeltaTable, Schema, write_deltalake
@@ -187,7 +187,7 @@ class LocalDeltaLakehouse(Lakehouse):
         for spec in tables:
             path = self.path(spec.name)
 
-            def delete(path: Path = path) -> dict:
+            def delete(path: Path = path) -> dict[str, Any]:
                 return _current(path).delete(predicate)
 
             with _lock_for(path):
@@ -218,7 +218,7 @@ class LocalDeltaLakehouse(Lakehouse):
         for table in TABLES:
             path = self.path(table)
 
-            def cluster(path: Path = path, table: str = table) -> dict:
+            def cluster(path: Path = path, table: str = table) -> dict[str, Any]:
                 dt = DeltaTable(str(path))
                 stats = dt.optimize.z_order(CLUSTER_KEYS[table], target_size=CLUSTER_FILE_BYTES)
                 removed = dt.vacuum(retention_hours=retention_hours, dry_run=False)

@@ -57,4 +57,5 @@ def with_edit_distance(frame: nw.LazyFrame[Any], a: str, b: str, name: str) -> n
             f"edit distance has no adapter for {frame.implementation}; supported: "
             + ", ".join(str(i) for i in _ADAPTERS)
         )
-    return nw.from_native(adapter(frame.to_native(), a, b, name))
+    added: nw.LazyFrame[Any] = nw.from_native(adapter(frame.to_native(), a, b, name))
+    return added

@@ -47,7 +47,10 @@ class _SparkFrames(Catalog):
         return int(frame.count())
 
     def to_polars(self, frame: Any) -> pl.DataFrame:
-        return pl.from_arrow(frame.toArrow())
+        data = pl.from_arrow(frame.toArrow())
+        if not isinstance(data, pl.DataFrame):  # a table always converts to a frame
+            raise TypeError(f"expected a table from Spark, got {type(data).__name__}")
+        return data
 
 
 class SparkComputeCatalog(_SparkFrames):

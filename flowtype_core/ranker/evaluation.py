@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from flowtype_core.ranker.peers import KEYBR, WEAKSPOT
+from flowtype_core.scalars import number_or_none
 
 KS = (5, 10)
 BOOTSTRAP_RESAMPLES = 1000
@@ -129,5 +130,5 @@ def best_heuristic(metrics: Mapping[str, Mapping[str, float]], k: int = 5) -> tu
 
 
 def _mean(per_group: pl.DataFrame) -> float:
-    value = per_group.get_column("ndcg").mean()
-    return round(float(value), 6) if value is not None and not math.isnan(float(value)) else 0.0
+    value = number_or_none(per_group.get_column("ndcg").mean())
+    return round(value, 6) if value is not None and not math.isnan(value) else 0.0

@@ -76,7 +76,7 @@ def _picks(policy: str, scores: pl.DataFrame, typist: str, rng: random.Random) -
     if policy == "weakspot":
         remaining = list(range(len(sentences)))
         values = scores.get_column(WEAKSPOT).to_list()
-        chosen = []
+        chosen: list[int] = []
         while remaining and len(chosen) < PICKS:
             at = best_of_random([values[i] for i in remaining], rng=rng)
             chosen.append(sentences[remaining.pop(at)])

@@ -174,16 +174,19 @@ def fit_booster(
     featured: pl.DataFrame, config: TrainConfig, callbacks: list[Callable[[Any], None]] | None = None
 ) -> lgb.Booster:
     """A lambdarank booster on rows grouped by participant (rows must be sorted by participant)."""
-    lgb = require("lightgbm", "training the ranker")
+    lightgbm = require("lightgbm", "training the ranker")
     groups = featured.group_by("participant_id", maintain_order=True).len().get_column("len").to_numpy()
-    dataset = lgb.Dataset(
+    dataset = lightgbm.Dataset(
         featured.select(FEATURES).to_numpy(),
         label=featured.get_column("label").to_numpy(),
         group=groups,
         feature_name=list(FEATURES),
         params={"verbose": -1},
     )
-    return lgb.train(config.lgbm, dataset, num_boost_round=config.rounds, callbacks=callbacks or [])
+    booster: lgb.Booster = lightgbm.train(
+        config.lgbm, dataset, num_boost_round=config.rounds, callbacks=callbacks or []
+    )
+    return booster
 
 
 @dataclass(frozen=True)

@@ -53,13 +53,13 @@ def private_append(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, write: Callable[[IO[bytes]], None], *, mode: int = PRIVATE_FILE) -> None:
+def atomic_write(path: Path, write: Callable[[IO[bytes]], object], *, mode: int = PRIVATE_FILE) -> None:
     """Replace `path` so that readers and a crash see either the old or the new file, whole."""
     payload = _render(write)
     atomic_write_many(path.parent, [(path.name, payload)], mode=mode)
 
 
-def _render(write: Callable[[IO[bytes]], None]) -> bytes:
+def _render(write: Callable[[IO[bytes]], object]) -> bytes:
     buffer = io.BytesIO()
     write(buffer)
     return buffer.getvalue()

@@ -54,7 +54,8 @@ def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> float:
     """Seconds to wait after `attempts` failures: doubling from BASE_DELAY_S, ±50 % jitter so that
     writers failing together do not retry together, never more than MAX_DELAY_S."""
     base = BASE_DELAY_S * 2 ** min(max(0, attempts - 1), 30)
-    return min(MAX_DELAY_S, base * (0.5 + (rng or random).random()))
+    jitter: float = (rng or random).random()
+    return min(MAX_DELAY_S, base * (0.5 + jitter))
 
 
 class Outbox:

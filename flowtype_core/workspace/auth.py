@@ -39,7 +39,7 @@ def sdk_config(db: DatabricksSettings) -> Config:
 
 
 def _build(db: DatabricksSettings) -> Config:
-    Config = require("databricks.sdk.config", "signing in to Databricks").Config
+    config_class: type[Config] = require("databricks.sdk.config", "signing in to Databricks").Config
 
     problems = workspace_problems(db)
     if problems:
@@ -63,7 +63,7 @@ def _build(db: DatabricksSettings) -> Config:
     if urlsplit(db.host_url).hostname in LOCAL_HOSTS:  # nothing to wait for on this machine: fail fast
         kwargs |= {"retry_timeout_seconds": 5, "http_timeout_seconds": 10}
     try:
-        return Config(**kwargs)
+        return config_class(**kwargs)
     except ValueError as exc:  # the SDK's "default auth: cannot configure default credentials ..."
         raise ConfigError(redact(f"Databricks sign-in ({method}) failed: {exc}")) from None
 
@@ -76,5 +76,7 @@ def credentials_provider(db: DatabricksSettings) -> Callable[[], Callable[[], di
 
 def workspace_client(db: DatabricksSettings) -> WorkspaceClient:
     """Jobs, Files and the rest of the REST API, signed in like the SQL connection."""
-    client = require("databricks.sdk", "the Databricks Jobs and Files clients").WorkspaceClient
+    client: type[WorkspaceClient] = require(
+        "databricks.sdk", "the Databricks Jobs and Files clients"
+    ).WorkspaceClient
     return client(config=sdk_config(db))

@@ -28,6 +28,7 @@ from flowtype_core.pipeline.tables import (
     SILVER_KEYSTROKES,
     SILVER_QUARANTINE,
 )
+from flowtype_core.scalars import moment
 
 GOLD_MARKER_TABLE = GOLD_RANKER_UNITS  # the last table gold writes
 GOLD_APP = "flowtype.gold"
@@ -58,7 +59,7 @@ def run_gold(ctx: PipelineContext) -> LayerResult:
         silver_scan = catalog.scan(SILVER_KEYSTROKES)
         if changed.is_empty() or silver_scan is None:
             return
-        watermark = to_micros(changed[PROCESSED_AT].max())
+        watermark = to_micros(moment(changed[PROCESSED_AT].max()))
         sections_keys = changed.select(*SECTION_KEY).unique()
         participants = changed.select(*PARTICIPANT_KEY).unique()
         ctx.progress(0.0, f"gold: {sections_keys.height} sections of {participants.height} participants")

@@ -33,7 +33,7 @@ def run_train_ranker(ctx: PipelineContext) -> LayerResult:
             and newest.training_data.get("fingerprint") == fingerprint
             and newest.params.get("features_version") == FEATURES_VERSION  # same data, same feature code
         )
-        if up_to_date:
+        if newest is not None and up_to_date:
             record, result.details["trained"] = newest, False
         else:
             record = train_from_frames(

@@ -190,7 +190,9 @@ def download_model(files: FilesAPI, volume: Volume, registry: ModelRegistry) -> 
             entries = list(files.list_directory_contents(volume.models))
         except NotFound:
             return ModelDownload()
-        versions = [e.name for e in entries if e.is_directory and version_number(e.name or "") is not None]
+        versions = [
+            e.name for e in entries if e.is_directory and version_number(e.name or "") is not None and e.name
+        ]
         if not versions:
             return ModelDownload()
         source = f"{volume.models}/{max(versions, key=lambda name: version_number(name) or 0)}"
@@ -217,7 +219,10 @@ def _fetch(
         for entry in remote:
             if PurePosixPath(entry.name).name != entry.name or entry.name in (".", "..", ORIGIN):
                 raise VolumeTransferError(f"unexpected file name {entry.name!r} in {source}")
-            data = files.download(f"{source}/{entry.name}").contents.read()
+            contents = files.download(f"{source}/{entry.name}").contents
+            if contents is None:
+                raise VolumeTransferError(f"{source}/{entry.name} came back without contents")
+            data = contents.read()
             (staging / entry.name).write_bytes(data)
             size += len(data)
         (staging / ORIGIN).write_text(json.dumps(origin), encoding="utf-8")
