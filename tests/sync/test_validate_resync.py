@@ -14,9 +14,9 @@ from flowtype_core.sync.report import (
     MISSING,
     ORPHAN,
     STATUSES,
-    SyncValidator,
 )
 from flowtype_core.sync.service import Selection, SyncService
+from flowtype_core.sync.validate import SyncValidator
 from tests.sync.conftest import assert_exactly_once, with_demo
 
 
