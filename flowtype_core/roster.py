@@ -8,17 +8,22 @@ from dataclasses import dataclass
 import polars as pl
 
 from flowtype_core.accounts import AccountStore, id_sort_key
+from flowtype_core.schema import ColumnType
 from flowtype_core.store.csv_store import SessionStore
 
-COUNTS = {"sessions": pl.UInt32, "sentences": pl.Int64, "last_session": pl.Datetime("us", "UTC")}
-ACCOUNT_SCHEMA = {
+COUNTS: dict[str, ColumnType] = {
+    "sessions": pl.UInt32,
+    "sentences": pl.Int64,
+    "last_session": pl.Datetime("us", "UTC"),
+}
+ACCOUNT_SCHEMA: dict[str, ColumnType] = {
     "participant_id": pl.String,
     "name": pl.String,
     "role": pl.String,
     "active": pl.Boolean,
     **COUNTS,
 }
-TYPIST_SCHEMA = {"participant_id": pl.String, **COUNTS}
+TYPIST_SCHEMA: dict[str, ColumnType] = {"participant_id": pl.String, **COUNTS}
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ def roster(store: SessionStore, accounts: AccountStore) -> Roster:
     )
     filled = [pl.col("sessions").fill_null(0), pl.col("sentences").fill_null(0)]
 
-    def counted(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    def counted(frame: pl.DataFrame, schema: dict[str, ColumnType]) -> pl.DataFrame:
         joined = frame.join(counts, on="participant_id", how="left").with_columns(filled)
         return _in_id_order(joined.select([pl.col(c).cast(t) for c, t in schema.items()]))
 

@@ -47,7 +47,9 @@ def main() -> int:
         print(f"new type error: {key}")
     for key in sorted(fixed.elements()):
         print(f"fixed, strike it from {BASELINE.name}: {key}")
-    print(f"mypy --strict: {sum(found.values())} errors, all in the baseline" if not new and not fixed else "")
+    print(
+        f"mypy --strict: {sum(found.values())} errors, all in the baseline" if not new and not fixed else ""
+    )
     return 1 if new or fixed else 0
 
 

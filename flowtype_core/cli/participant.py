@@ -10,7 +10,7 @@ from flowtype_core.errors import InvalidInput
 from flowtype_core.roster import roster
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     group = sub.add_parser("participant", help="list accounts and dataset typists; delete one")
     verbs = group.add_subparsers(dest="verb", required=True, metavar="VERB")
 

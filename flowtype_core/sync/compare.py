@@ -14,7 +14,7 @@ import polars as pl
 from flowtype_core.fingerprint import FINGERPRINT_SCHEMA, participant_fingerprints
 from flowtype_core.lakehouse.base import Lakehouse
 from flowtype_core.redaction import redact
-from flowtype_core.sync.outbox import SESSION_ROW, Outbox
+from flowtype_core.sync.outbox import ERASE, SESSION_ROW, Outbox
 from flowtype_core.sync.report import (
     CHECKSUM_MISMATCH,
     COUNT_MISMATCH,
@@ -32,8 +32,13 @@ log = logging.getLogger(__name__)
 
 
 def pending_sections(outbox: Outbox) -> pl.DataFrame:
-    """(lakehouse, participant_id, test_section_id) of every section the outbox still holds."""
-    rows = [(e.lakehouse, e.participant_id, e.section) for e in outbox.entries() if e.section != SESSION_ROW]
+    """(lakehouse, participant_id, test_section_id) the outbox holds work for; a null section
+    stands for every section of the participant (an erasure on its way)."""
+    rows = [
+        (e.lakehouse, e.participant_id, None if e.section == ERASE else e.section)
+        for e in outbox.entries()
+        if e.section != SESSION_ROW
+    ]
     schema = {"lakehouse": pl.String, "participant_id": pl.String, "test_section_id": pl.String}
     return pl.DataFrame(rows, schema=schema, orient="row").unique()
 
@@ -84,17 +89,22 @@ def statuses(
         how="full",
         coalesce=True,
     )
-    queued = (
-        pending.filter(pl.col("lakehouse") == name).select(SECTION_KEY).with_columns(_queued=pl.lit(True))
+    mine = pending.filter(pl.col("lakehouse") == name)
+    queued = mine.drop_nulls().select(SECTION_KEY).with_columns(_queued=pl.lit(True))
+    erasing = (
+        mine.filter(pl.col("test_section_id").is_null())
+        .select("participant_id")
+        .with_columns(_erasing=pl.lit(True))
     )
     bad_csv = unreadable.with_columns(_unreadable=pl.lit(True))
     joined = (
         joined.with_columns(pl.coalesce("session_id", "_lake_session").alias("session_id"))
         .join(queued, on=SECTION_KEY, how="left")
+        .join(erasing, on="participant_id", how="left")
         .join(bad_csv, on=SESSION_KEY, how="left")
     )
     status = (
-        pl.when(pl.col("_queued").fill_null(False))
+        pl.when(pl.col("_queued").fill_null(False) | pl.col("_erasing").fill_null(False))
         .then(pl.lit(PENDING))
         .when(pl.col("_unreadable").fill_null(False) | pl.lit(not reachable))
         .then(pl.lit(UNVERIFIED))

@@ -18,8 +18,8 @@ from flowtype_core.erasure import delete_account, remove_typist_data
 from flowtype_core.errors import InvalidInput
 from flowtype_core.roster import roster
 from flowtype_core.schema import PARTICIPANTS, TABLES
+from flowtype_core.sync.report import IN_SYNC, PENDING
 from flowtype_core.sync.service import Selection, SyncService
-from flowtype_core.sync.validate import IN_SYNC, PENDING
 from tests.sync.conftest import assert_exactly_once, cli_env, with_demo
 from tests.sync.test_cli import ROOT
 
