@@ -70,18 +70,15 @@ def keystroke_capture(
     attempt: int = 0,
     feedback: bool = True,
     result: tuple[DiffSegment, ...] | None = None,
-) -> tuple[Action, dict[str, Any]] | None:
-    """Mount the typing screen for one sentence (or, with `result`, its result); return what the
-    participant did on the run after they did it: ("submit", batch), ("next", …) or ("retry", …).
+) -> None:
+    """Mount the typing screen for one sentence (or, with `result`, its result); what the
+    participant does arrives on the next run through `captured_action(key)`.
 
-    The batch is the untrusted dict `flowtype_core.capture.validate_batch` checks: `token`,
-    `section_index`, `text`, `started_at` (first press), `submitted_at` (the Enter press), `events`
-    (`key`, `code`, `keyCode`, `press`, `release` or None; times in epoch milliseconds) and
-    `provenance`. Keep `key` fixed for a session: the field then stays focused from one sentence to
-    the next. Bump `attempt` to clear the field for a new try at the same sentence. `feedback`
-    False (a study condition) shows no marks, caret, live figures or differences.
+    Keep `key` fixed for a session: the field then stays focused from one sentence to the next.
+    Bump `attempt` to clear the field for a new try at the same sentence. `feedback` False (a
+    study condition) shows no marks, caret, live figures or differences.
     """
-    returned = _capture(
+    _capture(
         key=key,
         data={
             "mode": "type" if result is None else "result",
@@ -98,6 +95,20 @@ def keystroke_capture(
         on_next_change=lambda: None,
         on_retry_change=lambda: None,
     )
+
+
+def captured_action(key: str) -> tuple[Action, dict[str, Any]] | None:
+    """What the participant did in the component mounted under `key`, read before anything is
+    drawn so that a key press costs one script run: ("submit", batch), ("next", …) or ("retry", …).
+
+    The batch is the untrusted dict `flowtype_core.capture.validate_batch` checks: `token`,
+    `section_index`, `text`, `started_at` (first press), `submitted_at` (the Enter press), `events`
+    (`key`, `code`, `keyCode`, `press`, `release` or None; times in epoch milliseconds) and
+    `provenance`.
+    """
+    returned = st.session_state.get(key)
+    if returned is None:
+        return None
     for action in ACTIONS:
         payload = returned.get(action)
         if isinstance(payload, dict):

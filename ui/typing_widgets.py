@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -15,10 +16,13 @@ from flowtype_core.practice import DiffSegment, SectionFeedback, SessionSummary,
 from flowtype_core.quality import flag_meanings
 from flowtype_core.ranker import Recommendation
 from flowtype_core.recorder import Recorder, ResumedSession, SectionResult, SessionHandle
+from ui.keystroke_capture import Action
 
 RUN_KEY = "flowtype_typing_run"  # "flowtype…" keys are cleared at logout (ui.auth)
 CONSENT_KEY = "flowtype_typing_agreed"  # consent given, questionnaire still to answer
 CAPTURE_KEY = "flowtype_typing_capture"
+NEXT_KEY = "flowtype_typing_next"
+RETRY_KEY = "flowtype_typing_retry"
 MAX_SENTENCES = 20
 
 CONSENT_TEXT = """
@@ -206,6 +210,22 @@ def show_result(run: TypingRun) -> None:
     kspc.metric("Key presses", result.keystroke_count)
     for line in hint_lines(hints) if hints else []:
         st.markdown(line)
+
+
+def result_buttons(run: TypingRun) -> None:
+    """The mouse's way on from a result (Enter and Escape do the same in the component)."""
+    buttons = st.container(horizontal=True)
+    buttons.button("See my summary" if run.is_last else "Next sentence", type="primary", key=NEXT_KEY)
+    buttons.button("Retype this sentence", key=RETRY_KEY)
+
+
+def pressed_result_button() -> tuple[Action, dict[str, Any]] | None:
+    """Which of `result_buttons` was clicked on the previous run, read before anything is drawn."""
+    if st.session_state.get(NEXT_KEY):
+        return "next", {}
+    if st.session_state.get(RETRY_KEY):
+        return "retry", {}
+    return None
 
 
 def show_summary(summary: SessionSummary) -> None:

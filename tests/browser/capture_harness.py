@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from flowtype_core.corpus import load_corpus
-from ui.keystroke_capture import keystroke_capture
+from ui.keystroke_capture import captured_action, keystroke_capture
 
 LOG = Path(os.environ["FLOWTYPE_CAPTURE_LOG"])
 
@@ -24,21 +24,21 @@ if "token" not in state:
     state.token = st.query_params.get("token", "harness")
     state.section_index = 0
 
+action = captured_action("capture")  # read before drawing, as the typing page does
+if action is not None and action[0] == "submit":
+    with LOG.open("a", encoding="utf-8") as log:
+        log.write(json.dumps(action[1]) + "\n")
+    state.section_index += 1
+
 if st.button("Next participant"):
     state.token = f"{state.token}-next"
 
 corpus = load_corpus()
-action = keystroke_capture(
+keystroke_capture(
     sentence=corpus[state.section_index % len(corpus)].text,
     token=state.token,
     section_index=state.section_index,
     key="capture",
     feedback=st.query_params.get("feedback", "on") == "on",
 )
-if action is not None and action[0] == "submit":
-    with LOG.open("a", encoding="utf-8") as log:
-        log.write(json.dumps(action[1]) + "\n")
-    state.section_index += 1
-    st.rerun()
-
 st.caption(f"token={state.token} section={state.section_index}")
