@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from flowtype_core.config import Settings
 from flowtype_core.errors import FlowTypeError
 from flowtype_core.pipeline.runners import open_runner
 from flowtype_core.pipeline.runners.base import RunRecord, RunStore, TaskRecord, new_run_id
+from flowtype_core.pipeline.runners.local_worker import NICENESS
 
 
 def runner_for(data_dir: Path):
@@ -38,6 +40,8 @@ def test_run_all_succeeds_and_its_record_survives_a_restart(store_copy: Callable
     assert 0 < train.details["ndcg@5"] <= 1
     assert all(t.seconds is not None and t.error is None for t in final.tasks)
     assert final.elapsed_seconds() is not None
+    # Batch work yields the cores to the app's server: the worker ran below this process's priority.
+    assert final.details["niceness"] == os.nice(0) + NICENESS
 
     restarted = runner_for(data_dir)  # a new app process: nothing in memory
     history = restarted.runs()
