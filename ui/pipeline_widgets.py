@@ -71,8 +71,9 @@ def show_run(runner: Runner, run_id: str) -> bool:
     )
     if record.url:
         st.link_button("Open the run in Databricks", record.url)
-    for name, value in record.details.items():  # e.g. session files sent to the volume, model fetched
-        st.caption(f"{name}: " + ", ".join(f"{k} {v}" for k, v in value.items()))
+    for name, value in record.details.items():  # e.g. the engine, session files sent, model fetched
+        shown = ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else value
+        st.caption(f"{name}: {shown}")
     for column, task in zip(st.columns(len(record.tasks) or 1), record.tasks, strict=False):
         column.metric(task.name, task.state, help=task.error)
     st.dataframe([{c: getattr(t, c) for c in TASK_COLUMNS} for t in record.tasks], hide_index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from flowtype_core.accounts import AccountStore
+from flowtype_core.pipeline.runners.local_worker import NICENESS
 
 PAGE = Path(__file__).resolve().parents[2] / "pages" / "pipeline.py"
 
@@ -47,6 +49,7 @@ def test_start_a_local_run_and_watch_it_succeed(
         at.run()
     assert not at.exception
     assert any("**succeeded**" in m.value for m in at.markdown)
+    assert f"niceness: {os.nice(0) + NICENESS}" in [c.value for c in at.caption]  # a run's plain detail
     (history,) = [d.value for d in at.dataframe if "run_id" in d.value.columns]
     assert history["state"].tolist() == ["succeeded"]
     assert history["rows_written"].iloc[0] > 0
