@@ -9,12 +9,11 @@ from datetime import datetime
 
 import streamlit as st
 
-from flowtype_core.errors import InvalidInput, StorageFull
-from flowtype_core.practice import feedback_for_section, session_summary
+from flowtype_core.practice import session_summary
 from flowtype_core.studies import StudyRepository
 from flowtype_core.studies.plan import next_sentences, study_plan
 from ui.auth import on_logout, require_role
-from ui.keystroke_capture import captured_action, keystroke_capture
+from ui.keystroke_capture import keystroke_capture
 from ui.resources import show_error, workbench
 from ui.study_widgets import questionnaire_form
 from ui.typing_widgets import (
@@ -22,9 +21,9 @@ from ui.typing_widgets import (
     CONSENT_KEY,
     RUN_KEY,
     TypingRun,
+    act_on,
     consent_form,
     current_run,
-    pressed_result_button,
     result_buttons,
     run_plan,
     show_progress,
@@ -60,36 +59,12 @@ def hold(run: TypingRun) -> None:
     on_logout("typing", lambda: run.abandon(wb.recorder))
 
 
-def act(run: TypingRun) -> Exception | None:
-    """Do what the participant asked on the previous screen, before anything is drawn, so a key
-    press costs one script run; a rejected batch comes back to be shown (nothing was written)."""
-    action = captured_action(CAPTURE_KEY)
-    if action is not None and not run.is_new(*action):
-        action = None
-    action = action or pressed_result_button()
-    if action is None or (action[0] == "submit") != (run.result is None):
-        return None  # a replayed or stale trigger: the screen it came from is gone
-    kind, batch = action
-    if kind == "next":
-        run.advance(wb.recorder)
-    elif kind == "retry":
-        run.retype()
-    else:
-        try:
-            result = wb.recorder.submit_section(run.handle, run.index, run.current.sentence, batch)
-        except (InvalidInput, StorageFull) as exc:
-            return exc  # the field is empty again, so the participant just retypes
-        hints = feedback_for_section(wb.store, participant_id, run.handle.session_id, result.test_section_id)
-        run.show(result, hints)
-    return None
-
-
 run = current_run(participant_id)
 if run is None and (resumed := wb.recorder.resume(participant_id)) is not None:
     run = TypingRun.resumed(resumed, plan.feedback if plan else True, wb.recorder)
     hold(run)
     st.toast(f"Welcome back: your session continues at sentence {run.index + 1}.", icon="↩️")
-rejected = act(run) if run is not None and not run.finished else None
+rejected = act_on(run, wb.recorder, wb.store) if run is not None and not run.finished else None
 if run is None:
     agreed = st.session_state.get(CONSENT_KEY)
     if agreed is None:

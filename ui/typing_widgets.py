@@ -12,11 +12,19 @@ import polars as pl
 import streamlit as st
 
 from flowtype_core.corpus import Sentence
-from flowtype_core.practice import DiffSegment, SectionFeedback, SessionSummary, typed_diff
+from flowtype_core.errors import InvalidInput, StorageFull
+from flowtype_core.practice import (
+    DiffSegment,
+    SectionFeedback,
+    SessionSummary,
+    feedback_for_section,
+    typed_diff,
+)
 from flowtype_core.quality import flag_meanings
 from flowtype_core.ranker import Recommendation
 from flowtype_core.recorder import Recorder, ResumedSession, SectionResult, SessionHandle
-from ui.keystroke_capture import Action
+from flowtype_core.store.csv_store import SessionStore
+from ui.keystroke_capture import Action, captured_action
 
 RUN_KEY = "flowtype_typing_run"  # "flowtype…" keys are cleared at logout (ui.auth)
 CONSENT_KEY = "flowtype_typing_agreed"  # consent given, questionnaire still to answer
@@ -225,6 +233,30 @@ def pressed_result_button() -> tuple[Action, dict[str, Any]] | None:
         return "next", {}
     if st.session_state.get(RETRY_KEY):
         return "retry", {}
+    return None
+
+
+def act_on(run: TypingRun, recorder: Recorder, store: SessionStore) -> Exception | None:
+    """Do what the participant asked on the previous screen, before anything is drawn, so a key
+    press costs one script run; a rejected batch comes back to be shown (nothing was written)."""
+    action = captured_action(CAPTURE_KEY)
+    if action is not None and not run.is_new(*action):
+        action = None
+    action = action or pressed_result_button()
+    if action is None or (action[0] == "submit") != (run.result is None):
+        return None  # a replayed or stale trigger: the screen it came from is gone
+    kind, batch = action
+    if kind == "next":
+        run.advance(recorder)
+    elif kind == "retry":
+        run.retype()
+    else:
+        try:
+            result = recorder.submit_section(run.handle, run.index, run.current.sentence, batch)
+        except (InvalidInput, StorageFull) as exc:
+            return exc  # the field is empty again, so the participant just retypes
+        participant_id, session_id = run.handle.participant_id, run.handle.session_id
+        run.show(result, feedback_for_section(store, participant_id, session_id, result.test_section_id))
     return None
 
 
