@@ -46,6 +46,13 @@ CLUSTER_KEYS = {
 }
 CLUSTER_FILE_BYTES = 256 * 1024
 
+# Every commit lists and replays `_delta_log`, so its cost grows with the log: 1,600 replaces on 1M
+# keystrokes took p50 114 -> 181 ms with the default 30-day log retention and stayed flat with the
+# log cut back at each checkpoint (docs/NOTES.md, "Commit latency"). delta-rs removes expired log
+# files after every automatic checkpoint (each 100 commits); nothing here reads old versions.
+# https://docs.delta.io/latest/delta-batch.html#data-retention
+TABLE_PROPERTIES = {"delta.logRetentionDuration": "interval 10 minutes"}
+
 _table_locks: dict[str, threading.Lock] = {}
 _table_locks_guard = threading.Lock()
 
@@ -55,21 +62,30 @@ def _lock_for(path: Path) -> threading.Lock:
         return _table_locks.setdefault(str(path.resolve()), threading.Lock())
 
 
-_open_tables: dict[str, DeltaTable] = {}
+# A handle brought forward by commits gets slower with each one (delta-rs 1.6: ~0.2 ms per version
+# applied since it was opened, so 8 -> 85 ms per append after 400 commits), while opening afresh
+# from the last checkpoint costs ~10 ms: reopening every 20 versions keeps both small
+# (docs/NOTES.md, "Commit latency").
+REOPEN_AFTER_VERSIONS = 20
+
+_open_tables: dict[str, tuple[DeltaTable, int]] = {}
 
 
 def _current(path: Path) -> DeltaTable:
     """This process's handle on a table, brought up to date (call with the table's lock held).
 
-    Re-opening replays the log on every commit; an incremental update reads only what other
-    writers committed since, which keeps commit time flat as versions accumulate.
+    An incremental update reads only what other writers committed since; once the handle has
+    moved on `REOPEN_AFTER_VERSIONS` versions it is opened afresh, which is cheaper than carrying on.
     """
     key = str(path.resolve())
-    table = _open_tables.get(key)
-    if table is None:
-        table = _open_tables[key] = DeltaTable(key)
-    else:
+    held = _open_tables.get(key)
+    if held is not None:
+        table, opened = held
         table.update_incremental()
+        if table.version() - opened < REOPEN_AFTER_VERSIONS:
+            return table
+    table = DeltaTable(key)
+    _open_tables[key] = (table, table.version())
     return table
 
 
@@ -87,8 +103,9 @@ def with_commit_retry(action: Callable[[], T], *, what: str, attempts: int = 12)
     raise AssertionError("unreachable")
 
 
-def add_missing_columns(path: Path, spec: TableSpec) -> list[str]:
-    """Schema evolution in place: add the contract's columns a table predates (null in old rows)."""
+def migrate_in_place(path: Path, spec: TableSpec) -> list[str]:
+    """Bring a table an older version wrote up to date: the contract's missing columns (null in
+    old rows) and the table properties; returns the columns added."""
     with _lock_for(path):
 
         def alter() -> list[str]:
@@ -98,9 +115,12 @@ def add_missing_columns(path: Path, spec: TableSpec) -> list[str]:
             if missing:
                 arrow = spec.empty().select(missing).to_arrow().schema
                 table.alter.add_columns(list(Schema.from_arrow(arrow).fields))
+            configured = table.metadata().configuration
+            if any(configured.get(k) != v for k, v in TABLE_PROPERTIES.items()):
+                table.alter.set_table_properties(TABLE_PROPERTIES)
             return missing
 
-        added = with_commit_retry(alter, what=f"add columns to {spec.name}")
+        added = with_commit_retry(alter, what=f"migrate {spec.name}")
     if added:
         log.info("table %s: added columns %s", spec.name, added)
     return added
@@ -123,11 +143,16 @@ class LocalDeltaLakehouse(Lakehouse):
         for spec in TABLES.values():
             path = self.path(spec.name)
             if DeltaTable.is_deltatable(str(path)):
-                add_missing_columns(path, spec)
+                migrate_in_place(path, spec)
                 continue
             with _lock_for(path):
                 try:
-                    DeltaTable.create(str(path), schema=spec.empty().to_arrow().schema, mode="ignore")
+                    DeltaTable.create(
+                        str(path),
+                        schema=spec.empty().to_arrow().schema,
+                        mode="ignore",
+                        configuration=TABLE_PROPERTIES,
+                    )
                 except DeltaError as exc:  # another process created it between the check and now
                     if not DeltaTable.is_deltatable(str(path)):
                         raise

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from deltalake import DeltaTable
 
 from flowtype_core import open_workbench
 from flowtype_core.fingerprint import PARTICIPANT_ROW
+from flowtype_core.lakehouse.local_delta import TABLE_PROPERTIES
 from flowtype_core.pipeline.tables import BRONZE_SECTIONS, GOLD_SECTIONS
 from flowtype_core.schema import PARTICIPANTS, SECTIONS, SESSIONS, TABLES
 from flowtype_core.store.csv_store import FILES
@@ -92,6 +94,9 @@ def test_a_data_dir_of_the_previous_main_migrates_in_place(backend: Any, tmp_pat
         for table, spec in TABLES.items():
             held = wb.lakehouse.read_table(table)
             assert held.columns == list(spec.columns)
+            if backend.kind == "local":  # and the table properties that keep commits flat
+                configured = DeltaTable(str(wb.lakehouse.path(table))).metadata().configuration
+                assert TABLE_PROPERTIES.items() <= configured.items(), table
         sections = wb.lakehouse.read_table("sections")
         assert sections.height == csv_sections.height > 0
         never_assessed = sections.select(list(SECTIONS.added)).null_count().row(0)
