@@ -37,6 +37,7 @@ from flowtype_core.demo import TypistProfile, synthesize_batch
 from flowtype_core.recorder import sections_from_keystrokes
 from flowtype_core.schema import KEYSTROKES, SECTIONS
 from flowtype_core.store.atomic import atomic_write
+from flowtype_core.sync.publisher import MAINTAIN_EVERY
 
 ROWS_PER_SECTION = 60
 
@@ -121,15 +122,18 @@ def read_seconds(path: Path) -> float:
 
 def small_commits(lake, rows: int, commits: int, samples: int, rng: random.Random) -> None:
     """`commits` one-section replaces on top of the table, as the publisher pushes them from one
-    long-running process; then replaces of existing sections before and after maintain()."""
+    long-running process (with its `maintain()` after every `MAINTAIN_EVERY` pushes, not timed);
+    then replaces of existing sections before and after one more maintain()."""
     if commits <= 0:
         return
     path = lake.path("keystrokes")
     first = rows // ROWS_PER_SECTION + 1  # new sections after the table's
-    spent = []
+    spent, maintaining = [], 0.0
     for i in range(commits):
         keystrokes = synthetic_keystrokes(ROWS_PER_SECTION, (first + i) * ROWS_PER_SECTION)
         spent.append(timed(lambda k=keystrokes: lake.replace_sections(sections_from_keystrokes(k), k))[0])
+        if (i + 1) % MAINTAIN_EVERY == 0:
+            maintaining += timed(lake.maintain)[0]
     window = max(1, min(500, commits // 10))
     total = rows + commits * ROWS_PER_SECTION
     files = len(DeltaTable(str(path)).file_uris())
@@ -142,7 +146,8 @@ def small_commits(lake, rows: int, commits: int, samples: int, rng: random.Rando
     print(
         f"{commits:,} one-section replaces from one process: first {window} p50 {pct(spent[:window], 50):.0f} ms, "
         f"last {window} p50 {pct(spent[-window:], 50):.0f} ms p99 {pct(spent[-window:], 99):.0f} ms "
-        f"({total:,} rows, {files:,} files, {log_files:,} commit files left in the log)"
+        f"({total:,} rows, {files:,} files, {log_files:,} commit files left in the log; maintain() every "
+        f"{MAINTAIN_EVERY} took {maintaining / max(1, commits // MAINTAIN_EVERY):.1f} s)"
     )
     print(
         f"  then: replace existing p50 {pct(before, 50):.0f} ms p99 {pct(before, 99):.0f} ms, "

@@ -74,8 +74,10 @@ def show_run(runner: Runner, run_id: str) -> bool:
     for name, value in record.details.items():  # e.g. the engine, session files sent, model fetched
         shown = ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else value
         st.caption(f"{name}: {shown}")
-    for column, task in zip(st.columns(len(record.tasks) or 1), record.tasks, strict=False):
-        column.metric(task.name, task.state, help=task.error)
+    # Two task cards a row: four in one row cut "succeeded" to "succee..." on a laptop screen.
+    for first in range(0, len(record.tasks), 2):
+        for column, task in zip(st.columns(2), record.tasks[first : first + 2], strict=False):
+            column.metric(task.name, task.state, help=task.error)
     st.dataframe([{c: getattr(t, c) for c in TASK_COLUMNS} for t in record.tasks], hide_index=True)
     for task in record.tasks:
         if task.error:

@@ -27,6 +27,7 @@ from flowtype_core.sync.outbox import ERASE, REJECTED, SESSION_ROW, Outbox, Outb
 log = logging.getLogger(__name__)
 IDLE_POLL_S = 5.0
 SESSIONS_PER_PUSH = 500
+MAINTAIN_EVERY = 200  # pushes per lakehouse between two maintain() runs (compaction, clustering)
 
 
 @dataclass
@@ -52,7 +53,7 @@ class Publisher:
         lakehouses: Mapping[str, Lakehouse],
         history: SyncHistory,
         *,
-        maintain_every: int = 200,
+        maintain_every: int = MAINTAIN_EVERY,
         sessions_per_push: int = SESSIONS_PER_PUSH,
     ) -> None:
         self.store = store

@@ -13,6 +13,7 @@ from polars.testing import assert_frame_equal
 
 from flowtype_core.cli import main
 from flowtype_core.datasets.aalto import AaltoImport
+from flowtype_core.errors import FlowTypeError
 from flowtype_core.pipeline import gold_population_summary, local_context, run_targets
 from flowtype_core.pipeline.expectations import EXPECTATIONS
 from flowtype_core.pipeline.tables import (
@@ -240,3 +241,13 @@ def test_resubmitted_section_replaces_its_rows_once(store_copy: Callable[..., Pa
     before = versions(data_dir)
     assert sum(r.rows_written for r in run_targets(MEDALLION, local_context(data_dir))) == 0
     assert versions(data_dir) == before
+
+
+def test_training_with_no_sessions_yet_says_what_to_do(tmp_path: Path) -> None:
+    """On a fresh data dir, `all` runs the medallion layers (nothing to do) and then refuses to
+    train with a message a new researcher can act on (not "run gold first": gold just ran)."""
+    done: list[str] = []
+    with pytest.raises(FlowTypeError, match="record or import typing sessions") as raised:
+        run_targets(["all"], local_context(tmp_path / "data"), on_result=lambda r: done.append(r.layer))
+    assert done == ["bronze", "silver", "gold"]
+    assert "run gold first" not in str(raised.value)

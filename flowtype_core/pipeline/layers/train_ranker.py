@@ -20,7 +20,10 @@ def run_train_ranker(ctx: PipelineContext) -> LayerResult:
     def work(result: LayerResult) -> None:
         gold = read_gold(ctx.catalog)
         if gold is None:
-            raise FlowTypeError("the gold ranker tables do not exist yet: run gold first")
+            raise FlowTypeError(
+                "nothing to train on yet: gold has written no ranker examples (record or import"
+                " typing sessions, then run the pipeline again)"
+            )
         examples, units = gold.examples, gold.units
         result.rows_in = examples.height
         # The newest version, served or not: a version that lost to the current one on these very
