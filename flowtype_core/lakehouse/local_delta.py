@@ -50,7 +50,7 @@ CLUSTER_FILE_BYTES = 256 * 1024
 # keystrokes took p50 114 -> 181 ms with the default 30-day log retention and stayed flat with the
 # log cut back at each checkpoint (docs/NOTES.md, "Commit latency"). delta-rs removes expired log
 # files after every automatic checkpoint (each 100 commits); nothing here reads old versions.
-# https://docs.delta.io/latest/delta-batch.html#data-retention
+# https://docs.rs/deltalake-core/latest/deltalake_core/protocol/checkpoints/index.html (cleanup_metadata)
 TABLE_PROPERTIES = {"delta.logRetentionDuration": "interval 10 minutes"}
 
 _table_locks: dict[str, threading.Lock] = {}
